@@ -1,0 +1,1 @@
+"""Live Beats: synchronized social music listening."""

@@ -1,0 +1,107 @@
+"""Command line: `python -m livebeats migrate | serve | dev`.
+
+The Dockerfile, the local run and the tests all start the app through here,
+so there is exactly one way to configure, migrate and serve it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import sys
+import tempfile
+
+from pydantic import ValidationError
+
+from livebeats.settings import Settings, describe_validation_error, load_settings
+
+WS_MAX_MESSAGE_BYTES = 64 * 1024
+"""Browsers send small commands; anything bigger is refused by closing the socket (1009)."""
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as error:
+        print(describe_validation_error(error), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def migrate(settings: Settings) -> None:
+    from livebeats.db import create_engine
+    from livebeats.migrate import migrate as run_migrations
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            await run_migrations(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except (OSError, ConnectionError) as error:
+        print(f"Migration failed: cannot reach the database ({error}); check DATABASE_URL or DB_HOST/DB_PORT.", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from livebeats.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+        ws_max_size=WS_MAX_MESSAGE_BYTES,
+        log_level="info",
+    )
+
+
+def dev() -> None:
+    """A throwaway PostgreSQL, local file storage and development sign-in, on 127.0.0.1."""
+    from livebeats.devdb import throwaway_postgres
+
+    with throwaway_postgres() as dsn, tempfile.TemporaryDirectory(prefix="livebeats-songs-") as songs_dir:
+        os.environ.update({"DATABASE_URL": dsn, "APP_ENV": "development", "DEV_SIGNIN": "true", "HOST": "127.0.0.1"})
+        os.environ.setdefault("SECRET_KEY_BASE", secrets.token_urlsafe(48))
+        os.environ.setdefault("STORAGE_DIR", songs_dir)
+        settings = settings_or_exit()
+        migrate(settings)
+        print(f"Live Beats (development) on http://127.0.0.1:{settings.port}/signin", file=sys.stderr)
+        # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into
+        # SystemExit lets the context managers above remove the cluster and files.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        with contextlib.suppress(KeyboardInterrupt):
+            serve(settings)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m livebeats", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "command",
+        choices=["migrate", "serve", "dev"],
+        help="migrate: apply migrations under a lock; serve: run the web server; dev: local run on a throwaway database",
+    )
+    command = parser.parse_args(argv).command
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if command == "dev":
+        dev()
+        return
+    settings = settings_or_exit()
+    if command == "migrate":
+        migrate(settings)
+    else:
+        serve(settings)
+
+
+if __name__ == "__main__":
+    main()

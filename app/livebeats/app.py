@@ -1,0 +1,118 @@
+"""Compose the ASGI application: settings in, routes and per-process services wired."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from livebeats.accounts import routes as account_routes
+from livebeats.accounts.github import GitHubOAuth
+from livebeats.accounts.service import Accounts
+from livebeats.db import create_engine, create_session_factory
+from livebeats.files import routes as file_routes
+from livebeats.files.storage import Storage, create_storage
+from livebeats.files.tokens import FileTokens
+from livebeats.live import socket as live_routes
+from livebeats.playback.service import Playback
+from livebeats.realtime import RealtimeHub
+from livebeats.settings import Settings
+from livebeats.songs import routes as song_routes
+from livebeats.songs.cleaner import Cleaner
+from livebeats.songs.service import Songs
+
+SESSION_MAX_AGE = 14 * 24 * 60 * 60
+GITHUB_TIMEOUT = httpx.Timeout(10.0)
+
+
+@dataclass
+class Services:
+    """Everything a request handler may need, created once per process in the lifespan."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    hub: RealtimeHub
+    storage: Storage
+    file_tokens: FileTokens
+    github: GitHubOAuth
+    accounts: Accounts
+    playback: Playback
+    songs: Songs
+    cleaner: Cleaner
+
+
+def node_id() -> str:
+    """Unique per process, readable in logs: host, pid and a random suffix."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        sessions = create_session_factory(engine)
+        hub = RealtimeHub(dsn=settings.database_dsn, node_id=node_id(), region=settings.aws_region)
+        storage = create_storage(settings)
+        async with httpx.AsyncClient(timeout=GITHUB_TIMEOUT) as http:
+            playback = Playback(sessions, hub)
+            songs = Songs(sessions, hub, storage, playback, settings.secret_key_base)
+            app.state.services = Services(
+                settings=settings,
+                engine=engine,
+                sessions=sessions,
+                hub=hub,
+                storage=storage,
+                file_tokens=FileTokens(settings.secret_key_base),
+                github=GitHubOAuth(settings, http),
+                accounts=Accounts(sessions, hub),
+                playback=playback,
+                songs=songs,
+                cleaner=Cleaner(sessions, songs, storage, settings.admin_username_set),
+            )
+            await hub.start()
+            cleaner_task = asyncio.create_task(app.state.services.cleaner.run_forever())
+            try:
+                yield
+            finally:
+                cleaner_task.cancel()
+                await asyncio.gather(cleaner_task, return_exceptions=True)
+                await hub.stop()
+                await engine.dispose()
+
+    static_dir = Path(__file__).parent / "static"
+    app = Starlette(
+        routes=[
+            Mount("/static", StaticFiles(directory=static_dir), name="static"),
+            *live_routes.routes,
+            *file_routes.routes,
+            *account_routes.routes(dev_signin_enabled=settings.dev_signin),
+            *song_routes.routes,
+        ],
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key_base,
+                session_cookie="livebeats_session",
+                max_age=SESSION_MAX_AGE,
+                same_site="lax",
+                https_only=settings.secure_cookies,
+            )
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,101 @@
+"""A throwaway PostgreSQL cluster for local runs and tests.
+
+`python -m livebeats dev` and the test suites need a real PostgreSQL (the app
+relies on row locks, advisory locks and LISTEN/NOTIFY), but nobody should have
+to install or configure one. This module runs `initdb` + `pg_ctl` in a
+temporary directory, listening only on 127.0.0.1 on a free port, and removes
+everything on exit. It is the only place that knows how to do that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+POSTGRES_BIN_DIR = Path(os.environ.get("POSTGRES_BIN_DIR", "/usr/lib/postgresql/15/bin"))
+"""Where initdb/pg_ctl live; override with POSTGRES_BIN_DIR for another version."""
+
+DATABASE_NAME = "livebeats"
+SUPERUSER = "postgres"
+
+
+class ThrowawayPostgresError(RuntimeError):
+    """The throwaway cluster could not be created or started."""
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _as_cluster_owner(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root, so root hands the binaries to `postgres`."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", SUPERUSER, "--", *command]
+    return command
+
+
+def _run(command: list[str], log_file: Path | None = None) -> None:
+    result = subprocess.run(
+        _as_cluster_owner(command), capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        log = log_file.read_text() if log_file and log_file.exists() else ""
+        raise ThrowawayPostgresError(
+            f"{Path(command[0]).name} failed ({result.returncode}): "
+            f"{result.stderr.strip() or result.stdout.strip()}\n{log}"
+        )
+
+
+@contextlib.contextmanager
+def throwaway_postgres(*, database: str = DATABASE_NAME) -> Iterator[str]:
+    """Start a private PostgreSQL cluster and yield its DSN.
+
+    The DSN has the form ``postgresql://postgres@127.0.0.1:<port>/<database>``
+    (trust authentication, reachable only from this machine). The cluster and
+    its files are removed when the context exits, even after an error.
+    """
+    base_dir = Path(tempfile.mkdtemp(prefix="livebeats-pg-"))
+    data_dir = base_dir / "data"
+    log_file = base_dir / "postgres.log"
+    if os.geteuid() == 0:
+        shutil.chown(base_dir, user=SUPERUSER, group=SUPERUSER)
+    port = _free_port()
+    started = False
+    try:
+        _run([
+            str(POSTGRES_BIN_DIR / "initdb"), "-D", str(data_dir), "-U", SUPERUSER,
+            "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
+        ])
+        server_options = (
+            f"-c listen_addresses=127.0.0.1 -p {port} "
+            f"-c unix_socket_directories={base_dir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        _run([
+            str(POSTGRES_BIN_DIR / "pg_ctl"), "-D", str(data_dir), "-l", str(log_file),
+            "-o", server_options, "-w", "-t", "60", "start",
+        ], log_file)
+        started = True
+        _run([
+            str(POSTGRES_BIN_DIR / "createdb"), "-h", "127.0.0.1", "-p", str(port),
+            "-U", SUPERUSER, database,
+        ])
+        yield f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{database}"
+    finally:
+        if started:
+            subprocess.run(
+                _as_cluster_owner([
+                    str(POSTGRES_BIN_DIR / "pg_ctl"), "-D", str(data_dir),
+                    "-m", "immediate", "-w", "stop",
+                ]),
+                capture_output=True, check=False,
+            )
+        shutil.rmtree(base_dir, ignore_errors=True)

@@ -1,0 +1,17 @@
+"""Errors services raise for the user: the message says what went wrong and what is allowed."""
+
+
+class UserError(Exception):
+    """Something the user can fix or understand; `str(error)` is shown to them."""
+
+
+class NotAllowed(UserError):
+    """The user is signed in but may not do this (for example, is not the owner)."""
+
+
+class NotFound(UserError):
+    """The thing named by the request does not exist (any more)."""
+
+
+class InvalidInput(UserError):
+    """The request's data breaks a rule; the message names the input and the rule."""

@@ -1,0 +1,286 @@
+"""The one WebSocket per open page: realtime events out, playback commands and pings in.
+
+Every page opens `/live?profile=<id of the profile shown>`. The connection
+subscribes to that profile (song list changes, who is listening), to the
+profile its user listens to (what plays, from which second), to the user's own
+topic (other tabs switching profile, sign-out) and to "active_users".
+
+Bad input never kills the connection: a malformed or unknown message gets an
+`error` reply and the socket keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from livebeats.clock import utc_now
+from livebeats.errors import InvalidInput, UserError
+from livebeats.playback.service import NowPlaying, active_users
+from livebeats.realtime import Client
+from livebeats.web import current_user, services
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_SIZE = 256
+LISTENERS_SHOWN = 20
+META_MIN_INTERVAL = 1.0
+"""Seconds between two shares of one connection's ping with its profile's listeners."""
+POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
+SIGNED_OUT = 4001
+
+
+def origin_allowed(origin: str | None, app_hostname: str | None, host: str | None) -> bool:
+    """Origin's host[:port] must equal APP_HOSTNAME (or, unset, the request's Host), ignoring case."""
+    if not origin:
+        return False
+    parts = urlsplit(origin)
+    expected = app_hostname or host
+    if parts.scheme not in {"http", "https"} or not parts.netloc or not expected:
+        return False
+    return parts.netloc.lower() == expected.strip().lower()
+
+
+def positive_int(message: dict[str, Any], field: str) -> int:
+    value = message.get(field)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"'{field}' must be a non-negative integer.")
+    return value
+
+
+class LiveConnection:
+    def __init__(self, websocket: WebSocket, user: Any, viewed_profile_id: int | None) -> None:
+        self.websocket = websocket
+        self.services = services(websocket)
+        self.hub = self.services.hub
+        self.user = user
+        self.user_info = {"id": user.id, "username": user.username, "avatar_url": user.avatar_url}
+        self.session_id = websocket.session.get("sid")
+        self.viewed_profile_id = viewed_profile_id
+        self.listening_profile_id: int | None = user.active_profile_user_id
+        self.client = Client(max_queue=OUTBOX_SIZE)
+        self.send_lock = asyncio.Lock()
+        self.last_meta_at = 0.0
+
+    async def run(self) -> None:
+        self.hub.attach(self.client, f"user:{self.user.id}")
+        self.hub.attach(self.client, "active_users")
+        if self.viewed_profile_id is not None:
+            self.hub.attach(self.client, f"profile:{self.viewed_profile_id}")
+        if self.listening_profile_id is not None:
+            await self._listen_to(self.listening_profile_id)
+        try:
+            await self.send_state()
+            receiving = asyncio.create_task(self._receive_loop())
+            delivering = asyncio.create_task(self._deliver_loop())
+            done, pending = await asyncio.wait({receiving, delivering}, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            for task in done:
+                task.result()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            if self.listening_profile_id is not None:
+                await self.hub.untrack(topic=f"profile:{self.listening_profile_id}", client=self.client)
+            self.hub.detach_all(self.client)
+            self.client.close()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        async with self.send_lock:
+            await self.websocket.send_text(json.dumps(message, separators=(",", ":")))
+
+    async def close(self, code: int, reason: str) -> None:
+        async with self.send_lock:
+            await self.websocket.close(code=code, reason=reason)
+
+    # -- state sent to the browser -------------------------------------------------
+
+    def player_song(self, now_playing: NowPlaying | None) -> dict[str, Any] | None:
+        if now_playing is None:
+            return None
+        return {
+            "id": now_playing.id,
+            "profile_id": now_playing.user_id,
+            "title": now_playing.title,
+            "artist": now_playing.artist,
+            "duration": now_playing.duration,
+            "status": now_playing.status.value,
+            "elapsed": round(now_playing.elapsed(utc_now()).total_seconds(), 3),
+            "url": self.services.file_tokens.url(now_playing.id, now_playing.storage_key),
+        }
+
+    def listeners_message(self, users: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "type": "listeners",
+            "profile_id": self.viewed_profile_id,
+            "count": len(users),
+            "users": users[:LISTENERS_SHOWN],
+        }
+
+    async def send_state(self) -> None:
+        """Everything the page shows live; sent on connect and after the hub resynced."""
+        player = None
+        if self.listening_profile_id is not None:
+            player = self.player_song(await self.services.playback.current(self.listening_profile_id))
+        async with self.services.sessions() as session:
+            users = await active_users(session)
+        await self.send({
+            "type": "state",
+            "region": self.services.settings.aws_region,
+            "listening_profile_id": self.listening_profile_id,
+            "player": player,
+            "active_users": users,
+        })
+        if self.viewed_profile_id is not None:
+            await self.send(self.listeners_message(self.hub.presence(f"profile:{self.viewed_profile_id}")))
+
+    # -- hub → browser ---------------------------------------------------------------
+
+    async def _deliver_loop(self) -> None:
+        while (message := await self.client.next_message()) is not None:
+            await self._deliver(message)
+        await self.close(TRY_AGAIN_LATER, "too many events queued; reconnect")
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        profile_id = message.get("profile_id")
+        if kind == "playback":
+            song = message["song"]
+            now_playing = NowPlaying.from_event(song) if song else None
+            await self.send({"type": "playback", "profile_id": profile_id, "song": self.player_song(now_playing)})
+        elif kind == "presence":
+            if message.get("topic") == f"profile:{self.viewed_profile_id}":
+                await self.send(self.listeners_message(message.get("users", [])))
+        elif kind == "listening":
+            await self._switch_listening(message.get("profile_id"))
+        elif kind == "signed_out":
+            if message.get("session_id") == self.session_id:
+                await self.send({"type": "signed_out"})
+                await self.close(SIGNED_OUT, "signed out")
+                raise WebSocketDisconnect(SIGNED_OUT)
+        elif kind == "resync":
+            await self.send_state()
+        else:
+            await self.send(message)
+
+    # -- browser → server ------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        while True:
+            event = await self.websocket.receive()
+            if event["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(event.get("code", 1000))
+            text = event.get("text")
+            if text is None:
+                await self.send({"type": "error", "message": "Send JSON text messages, not binary data."})
+                continue
+            try:
+                message = json.loads(text)
+                if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+                    raise InvalidInput('Each message must be a JSON object with a "type".')
+                await self._handle(message)
+            except json.JSONDecodeError:
+                await self.send({"type": "error", "message": "That message was not valid JSON."})
+            except UserError as error:
+                await self.send({"type": "error", "message": str(error)})
+            except WebSocketDisconnect:
+                raise
+            except Exception:
+                logger.exception("live message failed: %.200s", text)
+                await self.send({"type": "error", "message": "Something went wrong on our side; please try again."})
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        playback, songs = self.services.playback, self.services.songs
+        if kind == "ping":
+            await self._ping(message)
+        elif kind == "toggle":
+            await playback.toggle(self.user.id, positive_int(message, "song_id"))
+        elif kind == "play":
+            await playback.play(self.user.id, positive_int(message, "song_id"))
+        elif kind == "pause":
+            await playback.pause(self.user.id, positive_int(message, "song_id"))
+        elif kind in {"next", "prev"}:
+            await playback.skip(self.user.id, self.user.id, 1 if kind == "next" else -1)
+        elif kind == "ended":
+            if self.listening_profile_id is not None:
+                await playback.auto_advance(self.listening_profile_id, positive_int(message, "song_id"))
+        elif kind == "listen":
+            await self.services.accounts.set_listening(self.user.id, positive_int(message, "profile_id"))
+        elif kind == "stop_listening":
+            await self.services.accounts.set_listening(self.user.id, None)
+        elif kind == "delete":
+            await songs.delete(self.user.id, positive_int(message, "song_id"))
+        elif kind == "move":
+            await songs.move(self.user.id, positive_int(message, "song_id"), positive_int(message, "position"))
+        else:
+            raise InvalidInput(f"Unknown message type '{str(kind)[:40]}'.")
+
+    async def _ping(self, message: dict[str, Any]) -> None:
+        region = self.services.settings.aws_region
+        await self.send({"type": "pong", "sent_at": message.get("sent_at"), "region": region})
+        rtt = message.get("rtt_ms")
+        if not isinstance(rtt, (int, float)) or isinstance(rtt, bool) or not 0 <= rtt < 60_000:
+            return
+        now = time.monotonic()
+        if self.listening_profile_id is None or now - self.last_meta_at < META_MIN_INTERVAL:
+            return
+        self.last_meta_at = now
+        await self.hub.update_meta(
+            topic=f"profile:{self.listening_profile_id}",
+            client=self.client,
+            meta={"ping_ms": round(rtt), "region": region},
+        )
+
+    async def _listen_to(self, profile_id: int) -> None:
+        self.listening_profile_id = profile_id
+        topic = f"profile:{profile_id}"
+        self.hub.attach(self.client, topic)
+        await self.hub.track(topic=topic, client=self.client, user=self.user_info)
+
+    async def _switch_listening(self, profile_id: int | None) -> None:
+        previous = self.listening_profile_id
+        if previous == profile_id:
+            return
+        if previous is not None:
+            await self.hub.untrack(topic=f"profile:{previous}", client=self.client)
+            if previous != self.viewed_profile_id:
+                self.hub.detach(self.client, f"profile:{previous}")
+        self.listening_profile_id = None
+        if profile_id is not None:
+            await self._listen_to(profile_id)
+        player = None
+        if profile_id is not None:
+            player = self.player_song(await self.services.playback.current(profile_id))
+        await self.send({"type": "listening", "profile_id": profile_id, "player": player})
+
+
+async def live_endpoint(websocket: WebSocket) -> None:
+    settings = services(websocket).settings
+    if not origin_allowed(websocket.headers.get("origin"), settings.app_hostname, websocket.headers.get("host")):
+        await websocket.close(code=POLICY_VIOLATION)
+        return
+    user = await current_user(websocket)
+    if user is None:
+        await websocket.close(code=POLICY_VIOLATION)
+        return
+    try:
+        viewed = int(websocket.query_params["profile"]) if websocket.query_params.get("profile") else None
+    except ValueError:
+        await websocket.close(code=POLICY_VIOLATION)
+        return
+    await websocket.accept()
+    await LiveConnection(websocket, user, viewed).run()
+
+
+routes = [WebSocketRoute("/live", live_endpoint)]

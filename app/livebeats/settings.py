@@ -1,0 +1,154 @@
+"""The one typed configuration object, read from the environment once at start.
+
+Every knob is described and defaulted here. A missing or malformed value stops
+start-up with one line naming the setting and what is allowed
+(see `describe_validation_error`), never with a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+PLACEHOLDER_VALUES = frozenset({"", "placeholder", "changeme"})
+"""Values the infrastructure (or a copied example) puts in secrets before a human does."""
+
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def is_placeholder(value: str | None) -> bool:
+    return value is None or value.strip().lower() in PLACEHOLDER_VALUES
+
+
+class Settings(BaseSettings):
+    """Environment configuration; field names map to upper-case variables."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", frozen=True, env_ignore_empty=True
+    )
+
+    app_env: Literal["development", "production"] = Field(
+        "production",
+        description="`development` relaxes the secret-key rule and allows DEV_SIGNIN.",
+    )
+    database_url: str | None = Field(
+        None, description="postgres://user:pw@host:port/db; wins over the DB_* parts."
+    )
+    db_host: str | None = Field(None, description="Database host, used when DATABASE_URL is unset.")
+    db_port: int = Field(5432, ge=1, le=65535, description="Database port.")
+    db_name: str = Field("livebeats", description="Database name.")
+    db_username: str | None = Field(None, description="Database user.")
+    db_password: str | None = Field(None, description="Database password.")
+    pool_size: int = Field(10, ge=1, le=200, description="Connections in this process's pool.")
+
+    secret_key_base: str = Field(
+        description="Signs session cookies and file tokens; 32+ random characters outside development."
+    )
+    github_client_id: str = Field("", description="GitHub OAuth app client id; placeholder disables sign-in.")
+    github_client_secret: str = Field("", description="GitHub OAuth app client secret.")
+    github_base_url: str = Field("https://github.com", description="Where /login/oauth/* lives.")
+    github_api_url: str = Field("https://api.github.com", description="Where /user and /user/emails live.")
+
+    app_hostname: str | None = Field(
+        None, description="Public host[:port]; WebSocket Origin must match it (ignoring case)."
+    )
+    host: str = Field("0.0.0.0", description="Address to listen on.")
+    port: int = Field(4000, ge=1, le=65535, description="HTTP port to listen on.")
+    secure_cookies: bool = Field(False, description="Mark the session cookie Secure (site served over HTTPS).")
+    aws_region: str = Field("local", description="Region this node runs in, shown next to the ping.")
+    primary_region: str | None = Field(None, description="Region holding the primary database.")
+
+    storage_dir: Path = Field(Path("uploads"), description="Local song directory, used when SONGS_BUCKET is unset.")
+    songs_bucket: str | None = Field(None, description="S3 bucket for songs; set to store songs in S3.")
+    songs_prefix: str = Field("songs/", description="Key prefix for songs inside SONGS_BUCKET.")
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (tests, local emulators).")
+
+    admin_usernames: str = Field("", description="Comma-separated usernames whose songs the cleaner keeps.")
+    dev_signin: bool = Field(False, description="Offer a sign-in form without GitHub (development only).")
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Settings:
+        if self.database_url is None and self.db_host is None:
+            raise ValueError("DATABASE_URL: set it (postgres://user:pw@host:port/db) or set DB_HOST, DB_NAME, DB_USERNAME and DB_PASSWORD")
+        if self.database_url is not None:
+            try:
+                url = make_url(self.database_url)
+            except Exception as error:
+                raise ValueError("DATABASE_URL: not a URL; expected postgres://user:pw@host:port/db") from error
+            if url.get_backend_name() not in {"postgres", "postgresql"} or not url.host:
+                raise ValueError("DATABASE_URL: must be a postgres:// or postgresql:// URL with a host")
+        if self.app_env != "development":
+            if is_placeholder(self.secret_key_base) or len(self.secret_key_base) < MIN_SECRET_KEY_LENGTH:
+                raise ValueError(
+                    f"SECRET_KEY_BASE: must be at least {MIN_SECRET_KEY_LENGTH} random characters "
+                    "outside development (got a placeholder or a short value)"
+                )
+        if self.dev_signin and (self.app_env == "production" or running_on_ecs()):
+            raise ValueError(
+                "DEV_SIGNIN: must be false in a deployed configuration "
+                "(APP_ENV=production or running on ECS); it is only for local development"
+            )
+        return self
+
+    @cached_property
+    def _database(self) -> URL:
+        if self.database_url is not None:
+            url = make_url(self.database_url)
+            return url.set(drivername="postgresql")
+        return URL.create(
+            "postgresql",
+            username=self.db_username,
+            password=self.db_password,
+            host=self.db_host,
+            port=self.db_port,
+            database=self.db_name,
+        )
+
+    @property
+    def database_dsn(self) -> str:
+        """libpq-style DSN (postgresql://...), as the realtime hub and asyncpg expect."""
+        return self._database.render_as_string(hide_password=False)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self._database.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+    @property
+    def github_configured(self) -> bool:
+        return not (is_placeholder(self.github_client_id) or is_placeholder(self.github_client_secret))
+
+    @property
+    def admin_username_set(self) -> frozenset[str]:
+        return frozenset(
+            name.strip().lower() for name in self.admin_usernames.split(",") if name.strip()
+        )
+
+
+def running_on_ecs() -> bool:
+    return bool(os.environ.get("ECS_CONTAINER_METADATA_URI_V4"))
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line for stderr: every problem, each naming its variable."""
+    problems = []
+    for item in error.errors():
+        location = "_".join(str(part) for part in item["loc"]).upper()
+        message = item["msg"].removeprefix("Value error, ")
+        if location:
+            if item["type"] == "missing":
+                field = Settings.model_fields.get(location.lower())
+                message = f"is required but not set ({field.description})" if field else "is required but not set"
+            problems.append(f"{location}: {message}")
+        else:
+            problems.append(message)
+    return "Configuration error: " + "; ".join(problems)
+
+
+def load_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]  # values come from the environment

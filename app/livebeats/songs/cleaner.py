@@ -1,0 +1,86 @@
+"""The cleaner: every 30 minutes, delete songs older than six hours (admins' songs excepted).
+
+Exactly one node in the whole deployment works at a time: the run happens
+inside a transaction holding a PostgreSQL transaction-level advisory lock, and
+a node that cannot get the lock skips its turn. Deletions renumber positions,
+fix song counts and are announced to open pages like an owner's delete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from livebeats.clock import Clock, utc_now
+from livebeats.files.storage import Storage
+from livebeats.models import Song, SongStatus, User
+from livebeats.songs.service import Songs, delete_rows, renumber_positions
+
+CLEANER_LOCK_KEY = 7_241_002
+"""Arbitrary, fixed advisory-lock key reserved for the cleaner."""
+CLEAN_INTERVAL = timedelta(minutes=30)
+SONG_MAX_AGE = timedelta(hours=6)
+
+logger = logging.getLogger(__name__)
+
+
+class Cleaner:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        songs: Songs,
+        storage: Storage,
+        admin_usernames: frozenset[str],
+        clock: Clock = utc_now,
+    ) -> None:
+        self.sessions = sessions
+        self.songs = songs
+        self.storage = storage
+        self.admin_usernames = admin_usernames
+        self.clock = clock
+
+    async def run_once(self) -> list[int] | None:
+        """Delete expired songs; their ids, or None when another node holds the lock."""
+        cutoff = self.clock() - SONG_MAX_AGE
+        async with self.sessions() as session, session.begin():
+            if not await session.scalar(select(func.pg_try_advisory_xact_lock(CLEANER_LOCK_KEY))):
+                return None
+            expired = self._expired(cutoff)
+            owner_ids = sorted(set(await session.scalars(expired.with_only_columns(Song.user_id))))
+            if not owner_ids:
+                return []
+            await session.execute(
+                select(User.id).where(User.id.in_(owner_ids)).order_by(User.id).with_for_update()
+            )
+            rows = (await session.execute(expired.with_only_columns(Song.id, Song.user_id, Song.storage_key, Song.status))).all()
+            await delete_rows(session, [row.id for row in rows])
+            await renumber_positions(session, owner_ids)
+            remaining = select(func.count(Song.id)).where(Song.user_id == User.id).scalar_subquery()
+            await session.execute(update(User).where(User.id.in_(owner_ids)).values(songs_count=remaining))
+        for row in rows:
+            await self.storage.delete(row.storage_key)
+        for owner_id in owner_ids:
+            owned = [row for row in rows if row.user_id == owner_id]
+            await self.songs.announce_deleted(
+                owner_id, [row.id for row in owned], any(row.status != SongStatus.STOPPED for row in owned)
+            )
+        logger.info("cleaner deleted %d expired songs", len(rows))
+        return [row.id for row in rows]
+
+    def _expired(self, cutoff):
+        statement = select(Song).join(User, User.id == Song.user_id).where(Song.inserted_at < cutoff)
+        if self.admin_usernames:
+            statement = statement.where(func.lower(User.username).not_in(self.admin_usernames))
+        return statement
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                logger.exception("cleaner run failed; retrying in %s", CLEAN_INTERVAL)
+            await asyncio.sleep(CLEAN_INTERVAL.total_seconds())

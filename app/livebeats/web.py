@@ -1,0 +1,83 @@
+"""Small request helpers shared by every domain's routes: templates, flash, auth, CSRF."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from livebeats.models import User
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def flash(request: Request, kind: str, message: str) -> None:
+    """Queue a message for the next rendered page ("info" or "error")."""
+    request.session.setdefault("flash", []).append([kind, message])
+
+
+def pop_flashes(request: Request) -> list[list[str]]:
+    return request.session.pop("flash", [])
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if token is None:
+        token = request.session["csrf"] = secrets.token_urlsafe(24)
+    return token
+
+
+def csrf_valid(request: Request, supplied: str | None) -> bool:
+    expected = request.session.get("csrf")
+    return bool(expected and supplied and secrets.compare_digest(expected, supplied))
+
+
+def services(connection: HTTPConnection) -> Any:
+    return connection.app.state.services
+
+
+async def current_user(connection: HTTPConnection) -> User | None:
+    """The signed-in user, loaded once per request; None if signed out or deleted."""
+    if "user" not in connection.state._state:
+        user_id = connection.session.get("user_id")
+        user = await services(connection).accounts.get(user_id) if isinstance(user_id, int) else None
+        connection.state.user = user
+    return connection.state.user
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def signed_in(handler: Handler) -> Handler:
+    """Pages for signed-in users: everyone else is sent to /signin with "Please sign in"."""
+
+    @wraps(handler)
+    async def guarded(request: Request) -> Response:
+        if await current_user(request) is None:
+            request.session.pop("user_id", None)
+            if request.headers.get("accept", "").startswith("application/json"):
+                return JSONResponse({"error": "Please sign in."}, status_code=401)
+            flash(request, "error", "Please sign in")
+            return redirect("/signin")
+        return await handler(request)
+
+    return guarded
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
+    base = {
+        "current_user": request.state.user if "user" in request.state._state else None,
+        "flashes": pop_flashes(request),
+        "csrf_token": csrf_token(request),
+        "settings": request.app.state.settings,
+    }
+    return templates.TemplateResponse(request, template, {**base, **(context or {})}, status_code=status_code)

@@ -1,0 +1,129 @@
+"""Session fixtures: a throwaway PostgreSQL, the fake GitHub, and the app running for real.
+
+The cluster is started by the session itself (livebeats.devdb), migrated with
+the same `python -m livebeats migrate` the container runs, and emptied before
+every test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from fake_github import FakeGitHub
+from livebeats.devdb import throwaway_postgres
+from livebeats.realtime import RealtimeHub
+from support import AppServer, Browser, run_cli
+
+SECRET = "test-secret-key-base-0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with throwaway_postgres() as dsn:
+        result = run_cli("migrate", {"DATABASE_URL": dsn, "SECRET_KEY_BASE": SECRET})
+        assert result.returncode == 0, result.stderr
+        yield dsn
+
+
+@pytest.fixture(scope="session")
+def github() -> Iterator[FakeGitHub]:
+    fake = FakeGitHub()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def storage_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("songs")
+
+
+@pytest.fixture(scope="session")
+def app_env(database_url: str, github: FakeGitHub, storage_dir: Path) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY_BASE": SECRET,
+        "APP_ENV": "development",
+        "DEV_SIGNIN": "true",
+        "GITHUB_CLIENT_ID": "test-client-id",
+        "GITHUB_CLIENT_SECRET": "test-client-secret",
+        "GITHUB_BASE_URL": github.url,
+        "GITHUB_API_URL": github.url,
+        "STORAGE_DIR": str(storage_dir),
+        "AWS_REGION": "eu-west-2",
+        "POOL_SIZE": "10",
+        "ADMIN_USERNAMES": "keeper",
+    }
+
+
+@pytest.fixture(scope="session")
+def server(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    app = AppServer(app_env, tmp_path_factory.mktemp("logs") / "server.log")
+    app.start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def second_server(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """Another node on the same database, in another region, behind a public hostname."""
+    app = AppServer(
+        {**app_env, "AWS_REGION": "us-east-1", "APP_HOSTNAME": "LiveBeats.Example.TEST"},
+        tmp_path_factory.mktemp("logs") / "second.log",
+    )
+    app.start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(request: pytest.FixtureRequest) -> None:
+    """Empty tables before each app test (the realtime package's own tests need no database)."""
+    if "realtime" in request.node.path.parts:
+        return
+    database_url = request.getfixturevalue("database_url")
+    github = request.getfixturevalue("github")
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute("TRUNCATE users, identities, songs RESTART IDENTITY CASCADE")
+    finally:
+        await connection.close()
+    github.reset()
+
+
+@pytest.fixture
+async def browsers(server: AppServer) -> AsyncIterator[callable]:
+    """Make browsers against the main server; all are closed after the test."""
+    made: list[Browser] = []
+
+    async def make(username: str | None = None, target: AppServer | None = None) -> Browser:
+        browser = Browser(target or server)
+        made.append(browser)
+        if username:
+            await browser.sign_in(username)
+        return browser
+
+    yield make
+    for browser in made:
+        await browser.close()
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url.replace("postgresql://", "postgresql+asyncpg://"))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def hub(database_url: str) -> AsyncIterator[RealtimeHub]:
+    """A real hub for in-process service tests: its events reach the running servers too."""
+    realtime = RealtimeHub(dsn=database_url, node_id="pytest", region="test")
+    await realtime.start()
+    yield realtime
+    await realtime.stop()

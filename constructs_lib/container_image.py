@@ -1,0 +1,115 @@
+"""The app's container image: built from ``app/`` and pushed to ECR, or a configured URI."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from cdktf_cdktf_provider_aws.data_aws_ecr_authorization_token import DataAwsEcrAuthorizationToken
+from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
+from cdktf_cdktf_provider_aws.ecr_repository import (
+    EcrRepository,
+    EcrRepositoryEncryptionConfiguration,
+    EcrRepositoryImageScanningConfiguration,
+)
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_docker.image import Image, ImageBuild
+from cdktf_cdktf_provider_docker.provider import DockerProvider, DockerProviderRegistryAuth
+from cdktf_cdktf_provider_docker.registry_image import RegistryImage
+from cdktf import Fn
+from constructs import Construct
+
+# Files that do not go into the image (see app/.dockerignore) and so must not change its tag.
+_NOT_IN_IMAGE = {"__pycache__", "tests", ".pytest_cache", "node_modules"}
+
+
+def source_digest(directory: Path) -> str:
+    """A short digest of the build context: the image tag changes exactly when the app does.
+
+    ECR tags are immutable here, so every change of the source must be a new tag,
+    and an unchanged source must keep its tag (no push, no new task definition).
+    """
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        relative = path.relative_to(directory)
+        if _NOT_IN_IMAGE.intersection(relative.parts) or path.suffix == ".pyc" or relative.parts[0].endswith(".egg-info"):
+            continue
+        digest.update(str(relative).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class ContainerImage(Construct):
+    """Where the tasks' image comes from.
+
+    With ``image_uri`` set nothing is built and the docker provider is not even
+    declared, so a deployment from CI (which pushes its own images) needs no
+    Docker engine. Otherwise the image is built from ``app/`` with the docker
+    provider and pushed to one ECR repository in the primary region, which the
+    tasks of both regions pull from.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        provider: AwsProvider,
+        name_prefix: str,
+        app_directory: Path,
+        image_uri: str | None,
+        force_delete: bool,
+    ) -> None:
+        super().__init__(scope, id)
+        self.repository: EcrRepository | None = None
+        if image_uri is not None:
+            self.uri = image_uri
+            return
+        self.repository = EcrRepository(
+            self,
+            "Repository",
+            provider=provider,
+            name=f"{name_prefix}/app",
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
+            encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type="AES256")],
+            force_delete=force_delete,
+        )
+        EcrLifecyclePolicy(
+            self,
+            "KeepRecentImages",
+            provider=provider,
+            repository=self.repository.name,
+            policy=Fn.jsonencode(
+                {
+                    "rules": [
+                        {
+                            "rulePriority": 1,
+                            "description": "Keep the 20 most recent images",
+                            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 20},
+                            "action": {"type": "expire"},
+                        }
+                    ]
+                }
+            ),
+        )
+        token = DataAwsEcrAuthorizationToken(self, "RegistryToken", provider=provider, registry_id=self.repository.registry_id)
+        docker = DockerProvider(
+            self,
+            "Docker",
+            registry_auth=[
+                DockerProviderRegistryAuth(address=token.proxy_endpoint, username=token.user_name, password=token.password)
+            ],
+        )
+        tag = source_digest(app_directory)
+        image = Image(
+            self,
+            "Build",
+            provider=docker,
+            name=f"{self.repository.repository_url}:{tag}",
+            build_attribute=ImageBuild(context=str(app_directory), platform="linux/amd64"),
+            platform="linux/amd64",
+            triggers={"source": tag},
+        )
+        pushed = RegistryImage(self, "Push", provider=docker, name=image.name, keep_remotely=True, triggers={"source": tag})
+        self.uri = pushed.name

@@ -1,0 +1,334 @@
+"""One region's copy of the app: an internet-facing load balancer in front of Fargate tasks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from cdktf import Fn, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicy,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
+from cdktf_cdktf_provider_aws.ecs_service import (
+    EcsService,
+    EcsServiceDeploymentCircuitBreaker,
+    EcsServiceLoadBalancer,
+    EcsServiceNetworkConfiguration,
+)
+from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionRuntimePlatform
+from cdktf_cdktf_provider_aws.lb import Lb
+from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction, LbListenerDefaultActionRedirect
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from config import DeploymentConfig
+from constructs_lib.iam import Statement, service_role
+from constructs_lib.network import ANYWHERE, RegionalNetwork
+
+CONTAINER_NAME = "app"
+CONTAINER_PORT = 4000
+HEALTH_CHECK_PATH = "/signin"
+HTTP_PORT = 80
+HTTPS_PORT = 443
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+_ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repository>[^:@]+)")
+
+
+def ecr_repository_arn(image_uri: str) -> str | None:
+    """The ECR repository an image URI points into, or None for any other registry."""
+    match = _ECR_IMAGE.match(image_uri)
+    if match is None:
+        return None
+    return f"arn:aws:ecr:{match['region']}:{match['account']}:repository/{match['repository']}"
+
+
+class LoadBalancedFargateService(Construct):
+    """ECS cluster, task definition, service, ALB and target group, roles and security groups.
+
+    Health checks hit ``GET /signin``, which the app answers without touching
+    the database, so a slow database never takes every task out of rotation.
+    A failed deployment rolls back by itself (deployment circuit breaker).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        provider: AwsProvider,
+        config: DeploymentConfig,
+        name: str,
+        network: RegionalNetwork,
+        image_uri: str,
+        image_repository_arn: str | None,
+        environment: Mapping[str, str],
+        secrets: Mapping[str, str],
+        secret_arns: Sequence[str],
+        task_statements: Sequence[Statement],
+        certificate_arn: str | None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.cluster = EcsCluster(
+            self, "Cluster", provider=provider, name=name, setting=[EcsClusterSetting(name="containerInsights", value="enabled")]
+        )
+        self.log_group = CloudwatchLogGroup(
+            self, "Logs", provider=provider, name=f"/ecs/{name}", retention_in_days=config.log_retention_days
+        )
+        execution_role = service_role(
+            self,
+            "ExecutionRole",
+            provider=provider,
+            name=f"{name}-execution",
+            service="ecs-tasks.amazonaws.com",
+            statements=self._execution_statements(image_uri, image_repository_arn, secret_arns),
+        )
+        task_role = service_role(
+            self, "TaskRole", provider=provider, name=f"{name}-task", service="ecs-tasks.amazonaws.com", statements=task_statements
+        )
+        task_definition = EcsTaskDefinition(
+            self,
+            "TaskDefinition",
+            provider=provider,
+            family=name,
+            cpu=str(config.task_cpu),
+            memory=str(config.task_memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX", cpu_architecture="X86_64"),
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn,
+            container_definitions=Fn.jsonencode(
+                [
+                    {
+                        "name": CONTAINER_NAME,
+                        "image": image_uri,
+                        "essential": True,
+                        "portMappings": [{"containerPort": CONTAINER_PORT, "hostPort": CONTAINER_PORT, "protocol": "tcp"}],
+                        "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+                        "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secrets.items())],
+                        "logConfiguration": {
+                            "logDriver": "awslogs",
+                            "options": {
+                                "awslogs-group": self.log_group.name,
+                                "awslogs-region": provider.region,
+                                "awslogs-stream-prefix": CONTAINER_NAME,
+                            },
+                        },
+                    }
+                ]
+            ),
+        )
+
+        https = certificate_arn is not None
+        self.load_balancer_security_group = SecurityGroup(
+            self,
+            "LoadBalancerSecurityGroup",
+            provider=provider,
+            name=f"{name}-alb",
+            description="Public HTTP(S) in; only the app port of the tasks out",
+            vpc_id=network.vpc.id,
+            tags={"Name": f"{name}-alb"},
+        )
+        self.task_security_group = SecurityGroup(
+            self,
+            "TaskSecurityGroup",
+            provider=provider,
+            name=f"{name}-tasks",
+            description="The app port from the load balancer only",
+            vpc_id=network.vpc.id,
+            tags={"Name": f"{name}-tasks"},
+        )
+        for port in (HTTP_PORT, HTTPS_PORT) if https else (HTTP_PORT,):
+            VpcSecurityGroupIngressRule(
+                self,
+                f"PublicIngress{port}",
+                provider=provider,
+                security_group_id=self.load_balancer_security_group.id,
+                description=f"Port {port} from anywhere: the accelerator preserves client IPs",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4=ANYWHERE,
+            )
+        VpcSecurityGroupEgressRule(
+            self,
+            "LoadBalancerToTasks",
+            provider=provider,
+            security_group_id=self.load_balancer_security_group.id,
+            description="To the app port of the tasks",
+            ip_protocol="tcp",
+            from_port=CONTAINER_PORT,
+            to_port=CONTAINER_PORT,
+            referenced_security_group_id=self.task_security_group.id,
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "TasksFromLoadBalancer",
+            provider=provider,
+            security_group_id=self.task_security_group.id,
+            description="The app port from the load balancer",
+            ip_protocol="tcp",
+            from_port=CONTAINER_PORT,
+            to_port=CONTAINER_PORT,
+            referenced_security_group_id=self.load_balancer_security_group.id,
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "TasksOut",
+            provider=provider,
+            security_group_id=self.task_security_group.id,
+            description="HTTPS to AWS APIs and GitHub, PostgreSQL over the peering",
+            ip_protocol="-1",
+            cidr_ipv4=ANYWHERE,
+        )
+
+        self.load_balancer = Lb(
+            self,
+            "LoadBalancer",
+            provider=provider,
+            name=f"{name}-alb"[:32],
+            internal=False,
+            load_balancer_type="application",
+            security_groups=[self.load_balancer_security_group.id],
+            subnets=[subnet.id for subnet in network.public_subnets],
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=not config.throwaway,
+            idle_timeout=120,
+        )
+        target_group = LbTargetGroup(
+            self,
+            "TargetGroup",
+            provider=provider,
+            name=f"{name}-app"[:32],
+            port=CONTAINER_PORT,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=network.vpc.id,
+            deregistration_delay="30",
+            health_check=LbTargetGroupHealthCheck(
+                enabled=True, path=HEALTH_CHECK_PATH, matcher="200", interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3
+            ),
+        )
+        forward = LbListenerDefaultAction(type="forward", target_group_arn=target_group.arn)
+        listeners = [
+            LbListener(
+                self,
+                "Http",
+                provider=provider,
+                load_balancer_arn=self.load_balancer.arn,
+                port=HTTP_PORT,
+                protocol="HTTP",
+                default_action=[
+                    LbListenerDefaultAction(
+                        type="redirect",
+                        redirect=LbListenerDefaultActionRedirect(port=str(HTTPS_PORT), protocol="HTTPS", status_code="HTTP_301"),
+                    )
+                    if https
+                    else forward
+                ],
+            )
+        ]
+        if https:
+            listeners.append(
+                LbListener(
+                    self,
+                    "Https",
+                    provider=provider,
+                    load_balancer_arn=self.load_balancer.arn,
+                    port=HTTPS_PORT,
+                    protocol="HTTPS",
+                    ssl_policy=TLS_POLICY,
+                    certificate_arn=certificate_arn,
+                    default_action=[forward],
+                )
+            )
+        self.listener_ports = [HTTPS_PORT, HTTP_PORT] if https else [HTTP_PORT]
+
+        self.service = EcsService(
+            self,
+            "Service",
+            provider=provider,
+            name=name,
+            cluster=self.cluster.arn,
+            task_definition=task_definition.arn,
+            desired_count=config.desired_count,
+            launch_type="FARGATE",
+            platform_version="LATEST",
+            network_configuration=EcsServiceNetworkConfiguration(
+                subnets=[subnet.id for subnet in network.app_subnets],
+                security_groups=[self.task_security_group.id],
+                assign_public_ip=network.tasks_need_public_ip,
+            ),
+            load_balancer=[
+                EcsServiceLoadBalancer(target_group_arn=target_group.arn, container_name=CONTAINER_NAME, container_port=CONTAINER_PORT)
+            ],
+            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            health_check_grace_period_seconds=60,
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            wait_for_steady_state=False,
+            depends_on=listeners,
+            # Autoscaling owns the running count between DESIRED_COUNT and MAX_COUNT.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]) if config.autoscaling_enabled else None,
+        )
+        if config.autoscaling_enabled:
+            self._autoscaling(provider, config, name)
+
+    def _execution_statements(self, image_uri: str, repository_arn: str | None, secret_arns: Sequence[str]) -> list[Statement]:
+        """What ECS needs to start a task: pull the image, write its logs, read its secrets."""
+        statements: list[Statement] = [
+            {"actions": ["logs:CreateLogStream", "logs:PutLogEvents"], "resources": [f"{self.log_group.arn}:*"]},
+            {"actions": ["secretsmanager:GetSecretValue"], "resources": list(secret_arns)},
+        ]
+        repository_arn = repository_arn or ecr_repository_arn(image_uri)
+        if repository_arn is not None:
+            statements += [
+                # GetAuthorizationToken is account-wide by AWS's design: it names no repository.
+                {"actions": ["ecr:GetAuthorizationToken"], "resources": ["*"]},
+                {
+                    "actions": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+                    "resources": [repository_arn],
+                },
+            ]
+        return statements
+
+    def _autoscaling(self, provider: AwsProvider, config: DeploymentConfig, name: str) -> None:
+        target = AppautoscalingTarget(
+            self,
+            "ScalingTarget",
+            provider=provider,
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=f"service/{self.cluster.name}/{self.service.name}",
+            min_capacity=config.desired_count,
+            max_capacity=config.max_count,
+        )
+        AppautoscalingPolicy(
+            self,
+            "CpuScaling",
+            provider=provider,
+            name=f"{name}-cpu",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
+                target_value=60,
+                scale_in_cooldown=120,
+                scale_out_cooldown=60,
+                predefined_metric_specification=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                    predefined_metric_type="ECSServiceAverageCPUUtilization"
+                ),
+            ),
+        )

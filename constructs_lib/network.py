@@ -1,0 +1,173 @@
+"""One region's network: a VPC with public, app and isolated subnets across zones."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.route_table import RouteTable
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from constructs import Construct
+
+from constructs_lib.iam import service_role
+
+ANYWHERE = "0.0.0.0/0"
+TIERS = ("public", "app", "isolated")
+
+
+def carve_subnets(vpc_cidr: str, az_count: int) -> dict[str, list[str]]:
+    """Split the VPC into equal quarters (public, app, isolated, spare), each into four zone slots.
+
+    Fixed slots keep every subnet's range stable when AZ_COUNT grows, so adding
+    a zone never renumbers (and so replaces) an existing subnet.
+    """
+    quarters = list(ipaddress.IPv4Network(vpc_cidr).subnets(prefixlen_diff=2))
+    return {
+        tier: [str(net) for net in list(quarter.subnets(prefixlen_diff=2))[:az_count]]
+        for tier, quarter in zip(TIERS, quarters)
+    }
+
+
+class RegionalNetwork(Construct):
+    """VPC, subnets in every zone, internet gateway, route tables, optional NAT, flow logs.
+
+    NAT modes: ``none`` routes the app subnets straight to the internet gateway
+    (tasks get public IPs and are shielded by their security group, as the
+    original did); ``single`` and ``per_az`` keep tasks private behind NAT.
+    The isolated subnets (the database) have no route out at all.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        provider: AwsProvider,
+        name: str,
+        cidr: str,
+        az_count: int,
+        nat_mode: str,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, id)
+        self.cidr = cidr
+        self.nat_mode = nat_mode
+        self.subnet_cidrs = carve_subnets(cidr, az_count)
+
+        self.vpc = Vpc(
+            self,
+            "Vpc",
+            provider=provider,
+            cidr_block=cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": name},
+        )
+        # Closing the default group means nothing is reachable by accident.
+        DefaultSecurityGroup(self, "DefaultSecurityGroup", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-default-closed"})
+        zones = DataAwsAvailabilityZones(self, "Zones", provider=provider, state="available")
+        gateway = InternetGateway(self, "InternetGateway", provider=provider, vpc_id=self.vpc.id, tags={"Name": name})
+
+        subnets: dict[str, list[Subnet]] = {}
+        for tier in TIERS:
+            subnets[tier] = [
+                Subnet(
+                    self,
+                    f"{tier.capitalize()}Subnet{index}",
+                    provider=provider,
+                    vpc_id=self.vpc.id,
+                    cidr_block=subnet_cidr,
+                    availability_zone=Fn.element(zones.names, index),
+                    tags={"Name": f"{name}-{tier}-{index}", "Tier": tier},
+                )
+                for index, subnet_cidr in enumerate(self.subnet_cidrs[tier])
+            ]
+        self.public_subnets = subnets["public"]
+        self.app_subnets = subnets["app"]
+        self.isolated_subnets = subnets["isolated"]
+
+        public_table = RouteTable(self, "PublicRouteTable", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-public"})
+        Route(self, "PublicInternetRoute", provider=provider, route_table_id=public_table.id, destination_cidr_block=ANYWHERE, gateway_id=gateway.id)
+        isolated_table = RouteTable(self, "IsolatedRouteTable", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-isolated"})
+        app_tables = [
+            RouteTable(self, f"AppRouteTable{index}", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-app-{index}"})
+            for index in range(az_count)
+        ]
+        nat_gateways = self._nat_gateways(provider, name, az_count)
+        for index, table in enumerate(app_tables):
+            if nat_gateways:
+                nat = nat_gateways[index % len(nat_gateways)]
+                Route(self, f"AppEgressRoute{index}", provider=provider, route_table_id=table.id, destination_cidr_block=ANYWHERE, nat_gateway_id=nat.id)
+            else:
+                Route(self, f"AppEgressRoute{index}", provider=provider, route_table_id=table.id, destination_cidr_block=ANYWHERE, gateway_id=gateway.id)
+
+        for tier, tables in (("public", [public_table] * az_count), ("app", app_tables), ("isolated", [isolated_table] * az_count)):
+            for index, (subnet, table) in enumerate(zip(subnets[tier], tables)):
+                RouteTableAssociation(
+                    self, f"{tier.capitalize()}Association{index}", provider=provider, subnet_id=subnet.id, route_table_id=table.id
+                )
+        self.route_tables = [public_table, *app_tables, isolated_table]
+
+        self._flow_logs(provider, name, log_retention_days)
+
+    @property
+    def tasks_need_public_ip(self) -> bool:
+        """Without NAT the app subnets reach ECR and Secrets Manager only through public IPs."""
+        return self.nat_mode == "none"
+
+    def _nat_gateways(self, provider: AwsProvider, name: str, az_count: int) -> list[NatGateway]:
+        count = {"none": 0, "single": 1, "per_az": az_count}[self.nat_mode]
+        gateways = []
+        for index in range(count):
+            address = Eip(self, f"NatAddress{index}", provider=provider, domain="vpc", tags={"Name": f"{name}-nat-{index}"})
+            gateways.append(
+                NatGateway(
+                    self,
+                    f"NatGateway{index}",
+                    provider=provider,
+                    allocation_id=address.id,
+                    subnet_id=self.public_subnets[index].id,
+                    tags={"Name": f"{name}-nat-{index}"},
+                )
+            )
+        return gateways
+
+    def _flow_logs(self, provider: AwsProvider, name: str, retention_days: int) -> None:
+        log_group = CloudwatchLogGroup(
+            self, "FlowLogGroup", provider=provider, name=f"/vpc/{name}/flow-logs", retention_in_days=retention_days
+        )
+        role = service_role(
+            self,
+            "FlowLogRole",
+            provider=provider,
+            name=f"{name}-flow-logs",
+            service="vpc-flow-logs.amazonaws.com",
+            statements=[
+                {
+                    "actions": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    "resources": [log_group.arn, f"{log_group.arn}:*"],
+                }
+            ],
+        )
+        FlowLog(
+            self,
+            "FlowLog",
+            provider=provider,
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            tags={"Name": name},
+        )

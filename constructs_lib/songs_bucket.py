@@ -1,0 +1,55 @@
+"""The S3 bucket holding uploaded songs, shared by the app in both regions."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+)
+from constructs import Construct
+
+from constructs_lib.private_bucket import PrivateBucket
+
+SONGS_PREFIX = "songs/"
+
+
+class SongsBucket(Construct):
+    """One private bucket in the primary region: a song uploaded in either region plays in both.
+
+    Songs live six hours (the app's cleaner deletes them); the lifecycle rule is
+    the backstop that empties the bucket if no cleaner runs.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, provider: AwsProvider, name_prefix: str, force_destroy: bool) -> None:
+        super().__init__(scope, id)
+        self.prefix = SONGS_PREFIX
+        self.private = PrivateBucket(self, "Bucket", provider=provider, bucket_prefix=f"{name_prefix}-songs-", force_destroy=force_destroy, versioned=False)
+        S3BucketLifecycleConfiguration(
+            self,
+            "Lifecycle",
+            provider=provider,
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-songs",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=SONGS_PREFIX)],
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=2)],
+                    abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)],
+                )
+            ],
+        )
+
+    @property
+    def bucket(self) -> S3Bucket:
+        return self.private.bucket
+
+    @property
+    def objects_arn(self) -> str:
+        """ARN pattern of the songs the app may read, write and delete."""
+        return f"{self.bucket.arn}/{SONGS_PREFIX}*"

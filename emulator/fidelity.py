@@ -1,0 +1,142 @@
+"""Narrow fixes to moto 5.2.1 where it answers differently from AWS.
+
+Each one made a second ``terraform plan`` of our stacks show changes that AWS
+would not. They patch moto's models or responses at start-up, before any
+request; each docstring says what AWS does and where that is documented.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.ec2.responses.vpc_peering_connections import VPCPeeringConnections
+from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.rds.responses import RDSResponse
+from moto.s3.models import FakeBucket
+
+
+def describe_vpc_peering_connections(self: VPCPeeringConnections) -> ActionResult:
+    """DescribeVpcPeeringConnections returns the tags of the side asked.
+
+    "When a cross-account or an inter-region VPC Peering Connection is
+    created, a VPC Peering Connection resource is automatically created in the
+    accepter's account" (and Region): each side is its own EC2 resource with its
+    own tags, set by CreateTags in that Region and returned by
+    DescribeVpcPeeringConnections in that Region.
+    https://registry.terraform.io/providers/hashicorp/aws/5.100.0/docs/resources/vpc_peering_connection_accepter
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcPeeringConnections.html
+    moto shares one object between the Regions and always answered with the
+    requester's tags, though it stored the accepter's in the accepter's Region.
+    """
+    ids = self._get_param("VpcPeeringConnectionIds", [])
+    connections = self.ec2_backend.describe_vpc_peering_connections(vpc_peering_ids=ids)
+    return ActionResult(
+        {
+            "VpcPeeringConnections": [
+                {
+                    "VpcPeeringConnectionId": connection.id,
+                    "Status": connection.status,
+                    "RequesterVpcInfo": connection.requester_vpc_info,
+                    "AccepterVpcInfo": connection.accepter_vpc_info,
+                    "Tags": [
+                        {"Key": tag["key"], "Value": tag["value"]}
+                        for tag in self.ec2_backend.describe_tags(filters={"resource-id": [connection.id]})
+                    ],
+                }
+                for connection in connections
+            ]
+        }
+    )
+
+
+def describe_db_parameters(self: RDSResponse, original: Any) -> ActionResult:
+    """DescribeDBParameters reports each parameter's ``Source``.
+
+    ``Source`` is ``user`` for a value set with Create/ModifyDBParameterGroup,
+    else ``system`` or ``engine-default``; the request's ``Source`` filters by it.
+    https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Parameter.html
+    https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBParameters.html
+    moto keeps only the parameters a user set, and returned them without a source.
+    """
+    parameters = original(self).result["Parameters"]
+    wanted = self.params.get("Source")
+    return ActionResult(
+        {
+            "Parameters": [
+                {**parameter, "Source": "user"}
+                for parameter in parameters
+                if wanted in (None, "user")
+            ]
+        }
+    )
+
+
+def create_service(self: EC2ContainerServiceResponse, original: Any) -> ActionResult:
+    """CreateService stores ``availabilityZoneRebalancing``.
+
+    "For create service requests, when no value is specified for
+    AvailabilityZoneRebalancing, Amazon ECS defaults the value to ENABLED."
+    DescribeServices returns it; UpdateService changes it (moto already stores
+    every UpdateService parameter).
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
+    """
+    result = original(self)
+    result.result["service"].availability_zone_rebalancing = (
+        self._get_param("availabilityZoneRebalancing") or "ENABLED"
+    )
+    return result
+
+
+def bucket_permission(self: FakeBucket, original: Any, action: str, resource: str) -> PermissionResult:
+    """A bucket policy statement applies only when its Condition holds.
+
+    "If the key that you specify in a policy condition is not present in the
+    request context, the values do not match", except with ``...IfExists``
+    operators and ``Null``.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html
+    moto passes no request context to bucket policies and skips the operators
+    it cannot evaluate (all but StringEquals), so a conditional statement applied
+    unconditionally: the state bucket's "Deny s3:* when aws:SecureTransport is
+    false" refused every request (403). Statements are now kept only if their
+    condition holds for a request context without those keys.
+    """
+    if self.policy is None:
+        return original(self, action, resource)
+    policy = json.loads(self.policy)
+    statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+    applicable = [s for s in statements if condition_holds_without_context(s.get("Condition", {}))]
+    return IAMPolicy(json.dumps({**policy, "Statement": applicable})).is_action_permitted(action, resource)
+
+
+def condition_holds_without_context(condition: dict[str, dict[str, Any]]) -> bool:
+    """Whether a Condition block holds when none of its keys is in the request."""
+    for operator, keys in condition.items():
+        for expected in keys.values():
+            if operator == "Null":
+                holds = str(expected).lower() == "true"
+            else:
+                holds = operator.endswith("IfExists")
+            if not holds:
+                return False
+    return True
+
+
+def wrap(cls: type, name: str, replacement: Any) -> None:
+    """Replace ``cls.name`` with ``replacement(self, original)``."""
+    original = getattr(cls, name)
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return replacement(self, original, *args, **kwargs)
+
+    method.__doc__ = replacement.__doc__
+    setattr(cls, name, method)
+
+
+def install() -> None:
+    VPCPeeringConnections.describe_vpc_peering_connections = describe_vpc_peering_connections
+    wrap(RDSResponse, "describe_db_parameters", describe_db_parameters)
+    wrap(EC2ContainerServiceResponse, "create_service", create_service)
+    wrap(FakeBucket, "get_permission", bucket_permission)

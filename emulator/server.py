@@ -1,0 +1,62 @@
+"""The emulator's HTTP server: moto's server with our additions, on 127.0.0.1.
+
+Requests for Global Accelerator go to :mod:`emulator.globalaccelerator`; every
+other request goes to moto's own WSGI application, after :func:`install` has
+added what moto lacks and fixed where it answers differently from AWS.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+# Read by moto when it builds an account's IAM backend, so set before any request:
+# policies such as AmazonECSTaskExecutionRolePolicy then exist, as in AWS.
+os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from emulator import appautoscaling_tags, fidelity  # noqa: E402
+from emulator.globalaccelerator import GlobalAcceleratorApp, is_global_accelerator_request  # noqa: E402
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 5010
+
+
+class EmulatorApp:
+    """WSGI application routing Global Accelerator requests to ours, the rest to moto."""
+
+    def __init__(self) -> None:
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.global_accelerator = GlobalAcceleratorApp()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if is_global_accelerator_request(environ):
+            return self.global_accelerator(environ, start_response)
+        return self.moto(environ, start_response)
+
+
+def install() -> None:
+    """Patch moto once, before it serves a request."""
+    appautoscaling_tags.install()
+    fidelity.install()
+
+
+def serve(port: int) -> None:
+    """Serve on 127.0.0.1:port in the foreground until SIGINT or SIGTERM."""
+    # moto builds some URLs it returns (queue URLs, presigned URLs) from MOTO_PORT.
+    os.environ["MOTO_PORT"] = str(port)
+    install()
+    server = make_server(HOST, port, EmulatorApp(), threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"AWS emulator ready on http://{HOST}:{port} (Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

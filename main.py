@@ -1,0 +1,76 @@
+"""Entry point: load the configuration, create the stacks, pass attributes between them, synth."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from config import ConfigError, DeploymentConfig, load_config
+
+APP_DIRECTORY = Path(__file__).resolve().parent / "app"
+STACK_NAMES = ("bootstrap", "foundation", "database", "app", "routing")
+
+
+def build_app(config: DeploymentConfig, *, outdir: str | None = None):
+    """The cdktf App with all five stacks; tests synthesize exactly what users deploy."""
+    # Imported here so that a configuration error is reported before the
+    # provider bindings (~20 s to load) are.
+    from cdktf import App
+
+    from stacks.app import AppStack
+    from stacks.bootstrap import BootstrapStack
+    from stacks.database import DatabaseStack
+    from stacks.foundation import FoundationStack
+    from stacks.routing import RoutingStack
+
+    app = App(outdir=outdir) if outdir else App()
+    BootstrapStack(app, "bootstrap", config=config)
+    foundation = FoundationStack(app, "foundation", config=config)
+    database = DatabaseStack(
+        app, "database", config=config, network=foundation.primary, client_cidrs=foundation.app_subnet_cidrs
+    )
+    app_stack = AppStack(
+        app,
+        "app",
+        config=config,
+        primary_network=foundation.primary,
+        secondary_network=foundation.secondary,
+        database=database.database,
+        app_directory=APP_DIRECTORY,
+    )
+    primary_service = app_stack.services[config.primary_region]
+    RoutingStack(
+        app,
+        "routing",
+        config=config,
+        load_balancers={region: service.load_balancer for region, service in app_stack.services.items()},
+        ports=primary_service.listener_ports,
+    )
+    return app
+
+
+def main() -> int:
+    context = _cdktf_context()
+    try:
+        config = load_config(os.environ, context)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    build_app(config).synth()
+    return 0
+
+
+def _cdktf_context() -> dict:
+    """The ``context`` object of cdktf.json, which the cdktf CLI passes in CDKTF_CONTEXT_JSON."""
+    import json
+
+    raw = os.environ.get("CDKTF_CONTEXT_JSON", "{}")
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return {}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

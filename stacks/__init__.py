@@ -1,0 +1,1 @@
+"""One Terraform stack per concern; each wires constructs from ``constructs_lib``."""

@@ -1,0 +1,43 @@
+"""``routing``: Global Accelerator in front of both regions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from cdktf import TerraformOutput
+from cdktf_cdktf_provider_aws.lb import Lb
+from constructs import Construct
+
+from config import DeploymentConfig
+from constructs_lib.accelerator import GlobalAccelerator
+from constructs_lib.fargate_service import HEALTH_CHECK_PATH
+from constructs_lib.providers import regional_provider
+from stacks.base import RemoteStateStack
+
+
+class RoutingStack(RemoteStateStack):
+    """Sends each visitor to the nearest healthy region; its DNS name is the site's address."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: DeploymentConfig,
+        load_balancers: Mapping[str, Lb],
+        ports: Sequence[int],
+    ) -> None:
+        super().__init__(scope, id, config=config)
+        provider = regional_provider(self, alias="global_accelerator", region=config.global_accelerator_region, config=config)
+        self.accelerator = GlobalAccelerator(
+            self,
+            "Accelerator",
+            provider=provider,
+            name=config.project_name,
+            ports=ports,
+            load_balancer_arns={region: lb.arn for region, lb in load_balancers.items()},
+            health_check_path=HEALTH_CHECK_PATH,
+        )
+        TerraformOutput(
+            self, "accelerator_dns_name", value=self.accelerator.dns_name, description="The site's address: open http://<this>/"
+        )

@@ -1,0 +1,167 @@
+"""The whole deployment, as a user runs it, against the local emulator.
+
+``cdktf diff`` before anything exists, deploy ``bootstrap`` then ``foundation
+database app routing`` with the cdktf CLI, re-plan every stack (no changes),
+deploy again (nothing changes), destroy, and check the emulator holds nothing
+of ours. Terraform's real plan/apply does the work; the emulator stands in for
+AWS. Wall times per stack go to ``artifacts/deploy-cycle-timings.json``.
+
+It takes several minutes, so it runs only with ``RUN_DEPLOY_CYCLE=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from config import DeploymentConfig, load_config
+from tests.emulator.launch import REPO, running_emulator
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("RUN_DEPLOY_CYCLE") != "1", reason="the deploy cycle runs only with RUN_DEPLOY_CYCLE=1"
+)
+
+STACKS = ("foundation", "database", "app", "routing")
+CDKTF = REPO / "node_modules" / ".bin" / "cdktf"
+COMMAND_TIMEOUT_SECONDS = 1800
+TIMINGS = REPO / "artifacts" / "deploy-cycle-timings.json"
+
+
+class Cycle:
+    """Runs cdktf and terraform against the emulator and keeps each stack's wall time."""
+
+    def __init__(self, emulator_url: str, workdir: Path) -> None:
+        self.outdir = workdir / "cdktf.out"
+        self.logs = workdir / "logs"
+        self.logs.mkdir()
+        self.env = self._environment(emulator_url)
+        self.config: DeploymentConfig = load_config(self.env, {})
+        self.timings: dict[str, dict[str, float]] = {}
+
+    def _environment(self, emulator_url: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TF_CLI_CONFIG_FILE"}
+        env.update(
+            AWS_ENDPOINT_URL=emulator_url,
+            AWS_ACCESS_KEY_ID="test",
+            AWS_SECRET_ACCESS_KEY="test",
+            AWS_REGION="eu-west-2",
+            AWS_EC2_METADATA_DISABLED="true",
+            S3_USE_PATH_STYLE="true",
+            THROWAWAY="true",
+            APP_IMAGE="public.ecr.aws/docker/library/nginx:stable",
+            JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+            CHECKPOINT_DISABLE="1",
+        )
+        cli_config = subprocess.run(
+            ["bash", str(REPO / "scripts" / "terraform-cli-config.sh")], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        if cli_config:
+            env["TF_CLI_CONFIG_FILE"] = cli_config
+        return env
+
+    def cdktf(self, step: str, *args: str) -> str:
+        """Run ``cdktf <args>``; record each stack's wall time from its prefixed output lines."""
+        command = [str(CDKTF), *args, "--app", f"{sys.executable} main.py", "--output", str(self.outdir)]
+        seen: dict[str, list[float]] = {}
+        lines = []
+        started = time.monotonic()
+        with subprocess.Popen(
+            command, cwd=REPO, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as process:
+            for line in process.stdout:
+                lines.append(line)
+                stack = line.split(" ", 1)[0]
+                if stack in STACKS or stack == "bootstrap":
+                    seen.setdefault(stack, []).append(time.monotonic())
+            returncode = process.wait(timeout=COMMAND_TIMEOUT_SECONDS)
+        output = "".join(lines)
+        (self.logs / f"{step}.log").write_text(output)
+        self.timings[step] = {stack: round(t[-1] - t[0], 1) for stack, t in seen.items()}
+        self.timings[step]["total"] = round(time.monotonic() - started, 1)
+        assert returncode == 0, f"cdktf {' '.join(args)} failed:\n{output[-6000:]}"
+        return output
+
+    def plan(self, stack: str) -> tuple[int, str]:
+        """``terraform plan -detailed-exitcode`` in the stack's synthesized directory."""
+        started = time.monotonic()
+        result = subprocess.run(
+            ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color"],
+            cwd=self.outdir / "stacks" / stack,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_SECONDS,
+        )
+        self.timings.setdefault("re-plan", {})[stack] = round(time.monotonic() - started, 1)
+        (self.logs / f"plan-{stack}.log").write_text(result.stdout + result.stderr)
+        return result.returncode, result.stdout + result.stderr
+
+    def client(self, service: str, region: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.env["AWS_ENDPOINT_URL"],
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cycle]:
+    workdir = tmp_path_factory.mktemp("deploy-cycle")
+    with running_emulator(workdir / "emulator.log") as url:
+        cycle = Cycle(url, workdir)
+        yield cycle
+    TIMINGS.parent.mkdir(exist_ok=True)
+    TIMINGS.write_text(json.dumps(cycle.timings, indent=2) + "\n")
+    print(f"\ndeploy cycle timings (s), also in {TIMINGS}:\n{json.dumps(cycle.timings, indent=2)}")
+
+
+def test_deploy_replan_redeploy_destroy(cycle: Cycle) -> None:
+    cycle.cdktf("diff-bootstrap-before-deploy", "diff", "bootstrap", "--skip-provider-lock")
+    cycle.cdktf("deploy-bootstrap", "deploy", "bootstrap", "--auto-approve", "--skip-provider-lock")
+    cycle.cdktf("diff-foundation-before-deploy", "diff", "foundation", "--skip-provider-lock")
+
+    cycle.cdktf("deploy", "deploy", *STACKS, "--auto-approve", "--skip-provider-lock")
+
+    changed = {}
+    for stack in ("bootstrap", *STACKS):
+        returncode, output = cycle.plan(stack)
+        assert returncode in (0, 2), f"terraform plan of {stack} failed:\n{output[-4000:]}"
+        if returncode == 2:
+            changed[stack] = output[-4000:]
+    assert not changed, "a second plan shows changes:\n" + "\n".join(f"--- {s}\n{o}" for s, o in changed.items())
+
+    redeploy = cycle.cdktf("redeploy", "deploy", *STACKS, "--auto-approve", "--skip-provider-lock")
+    for word in ("Creating...", "Modifying...", "Destroying..."):
+        assert word not in redeploy, f"the second deploy changed something ({word}):\n{redeploy[-4000:]}"
+
+    cycle.cdktf("destroy", "destroy", *reversed(STACKS), "--auto-approve")
+    assert_nothing_of_ours_left(cycle)
+
+
+def assert_nothing_of_ours_left(cycle: Cycle) -> None:
+    config = cycle.config
+    for region in config.regions:
+        ec2 = cycle.client("ec2", region)
+        assert [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]] == [], region
+        assert cycle.client("rds", region).describe_db_instances()["DBInstances"] == [], region
+        clusters = cycle.client("ecs", region).describe_clusters(
+            clusters=cycle.client("ecs", region).list_clusters()["clusterArns"]
+        )["clusters"]
+        assert [c["clusterName"] for c in clusters if c["status"] == "ACTIVE"] == [], region
+        assert cycle.client("elbv2", region).describe_load_balancers()["LoadBalancers"] == [], region
+        assert cycle.client("secretsmanager", region).list_secrets()["SecretList"] == [], region
+    accelerators = cycle.client("globalaccelerator", config.global_accelerator_region).list_accelerators()
+    assert accelerators["Accelerators"] == []
+    buckets = [b["Name"] for b in cycle.client("s3", config.primary_region).list_buckets()["Buckets"]]
+    assert buckets == [config.state_bucket]

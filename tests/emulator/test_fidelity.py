@@ -1,0 +1,115 @@
+"""Where moto 5.2.1 answered differently from AWS, the launcher answers as AWS does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def test_aws_managed_policies_are_loaded(client: Callable[..., Any]) -> None:
+    arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    assert client("iam").get_policy(PolicyArn=arn)["Policy"]["Arn"] == arn
+
+
+def test_each_side_of_a_cross_region_peering_has_its_own_tags(client: Callable[..., Any]) -> None:
+    requester, accepter = client("ec2", "us-east-1"), client("ec2", "eu-central-1")
+    vpc = requester.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    peer_vpc = accepter.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    peering = requester.create_vpc_peering_connection(
+        VpcId=vpc,
+        PeerVpcId=peer_vpc,
+        PeerRegion="eu-central-1",
+        TagSpecifications=[
+            {"ResourceType": "vpc-peering-connection", "Tags": [{"Key": "Side", "Value": "Requester"}]}
+        ],
+    )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    accepter.accept_vpc_peering_connection(VpcPeeringConnectionId=peering)
+    accepter.create_tags(Resources=[peering], Tags=[{"Key": "Side", "Value": "Accepter"}])
+
+    def tags(ec2: Any) -> list[dict[str, str]]:
+        (connection,) = ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[peering])[
+            "VpcPeeringConnections"
+        ]
+        assert connection["Status"]["Code"] == "active"
+        return connection["Tags"]
+
+    assert tags(requester) == [{"Key": "Side", "Value": "Requester"}]
+    assert tags(accepter) == [{"Key": "Side", "Value": "Accepter"}]
+
+
+def test_db_parameters_report_their_source(client: Callable[..., Any]) -> None:
+    rds = client("rds")
+    rds.create_db_parameter_group(
+        DBParameterGroupName="beats", DBParameterGroupFamily="postgres16", Description="beats"
+    )
+    rds.modify_db_parameter_group(
+        DBParameterGroupName="beats",
+        Parameters=[{"ParameterName": "rds.force_ssl", "ParameterValue": "1", "ApplyMethod": "immediate"}],
+    )
+    (parameter,) = rds.describe_db_parameters(DBParameterGroupName="beats")["Parameters"]
+    assert (parameter["ParameterName"], parameter["Source"]) == ("rds.force_ssl", "user")
+    assert rds.describe_db_parameters(DBParameterGroupName="beats", Source="user")["Parameters"] == [parameter]
+    assert rds.describe_db_parameters(DBParameterGroupName="beats", Source="engine-default")["Parameters"] == []
+
+
+def test_ecs_service_keeps_availability_zone_rebalancing(client: Callable[..., Any]) -> None:
+    ecs = client("ecs")
+    ecs.create_cluster(clusterName="rebalancing")
+    ecs.register_task_definition(family="web", containerDefinitions=[{"name": "web", "image": "web:1", "memory": 512}])
+
+    def rebalancing(service: str) -> str:
+        (described,) = ecs.describe_services(cluster="rebalancing", services=[service])["services"]
+        return described["availabilityZoneRebalancing"]
+
+    ecs.create_service(cluster="rebalancing", serviceName="default", taskDefinition="web", desiredCount=1)
+    assert rebalancing("default") == "ENABLED"
+    ecs.create_service(
+        cluster="rebalancing",
+        serviceName="off",
+        taskDefinition="web",
+        desiredCount=1,
+        availabilityZoneRebalancing="DISABLED",
+    )
+    assert rebalancing("off") == "DISABLED"
+    ecs.update_service(cluster="rebalancing", service="off", availabilityZoneRebalancing="ENABLED")
+    assert rebalancing("off") == "ENABLED"
+
+
+def test_policy_statement_applies_only_when_its_condition_holds(client: Callable[..., Any]) -> None:
+    s3 = client("s3")
+    s3.create_bucket(Bucket="tls-only")
+    s3.put_bucket_policy(
+        Bucket="tls-only",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": ["arn:aws:s3:::tls-only", "arn:aws:s3:::tls-only/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                    {
+                        "Sid": "DenyReads",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::tls-only/secret",
+                    },
+                ],
+            }
+        ),
+    )
+    s3.put_object(Bucket="tls-only", Key="state", Body=b"{}")
+    assert s3.get_object(Bucket="tls-only", Key="state")["Body"].read() == b"{}"
+    s3.put_object(Bucket="tls-only", Key="secret", Body=b"x")
+    with pytest.raises(ClientError) as error:
+        s3.get_object(Bucket="tls-only", Key="secret")
+    assert error.value.response["Error"]["Code"] in ("403", "AccessDenied")

@@ -1,0 +1,106 @@
+"""Bad settings stop ``python main.py`` before synth: exit != 0, one line naming the setting."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from config import ConfigError, DeploymentConfig, load_config
+from tests.conftest import REPO
+
+BAD_SETTINGS = [
+    ({"PRIMARY_AWS_REGION": "eu-middle-9"}, "PRIMARY_AWS_REGION", "unknown AWS region"),
+    ({"SECONDARY_AWS_REGION": "mars-1"}, "SECONDARY_AWS_REGION", "unknown AWS region"),
+    ({"PRIMARY_AWS_REGION": "us-west-2", "SECONDARY_AWS_REGION": "us-west-2"}, "SECONDARY_AWS_REGION", "must differ"),
+    ({"PRIMARY_VPC_CIDR": "10.0.5.0/22"}, "PRIMARY_VPC_CIDR", "did you mean 10.0.4.0/22"),
+    ({"SECONDARY_VPC_CIDR": "10.0.128.0/17"}, "SECONDARY_VPC_CIDR", "overlaps PRIMARY_VPC_CIDR"),
+    ({"PRIMARY_VPC_CIDR": "not-a-cidr"}, "PRIMARY_VPC_CIDR", "not an IPv4 CIDR"),
+    ({"PRIMARY_VPC_CIDR": "10.0.0.0/8"}, "PRIMARY_VPC_CIDR", "/16 to /24"),
+    ({"DESIRED_COUNT": "two"}, "DESIRED_COUNT", "whole number"),
+    ({"DESIRED_COUNT": "-1"}, "DESIRED_COUNT", "between 0 and 100"),
+    ({"NAT_MODE": "double"}, "NAT_MODE", "none, single, per_az"),
+    ({"APP_IMAGE": "https://example.com/app"}, "APP_IMAGE", "not an image URI"),
+    ({"APP_IMAGE": "Registry/App:latest"}, "APP_IMAGE", "not an image URI"),
+    (
+        {"PRIMARY_CERTIFICATE_ARN": "arn:aws:acm:eu-west-2:123:cert/x", "SECONDARY_CERTIFICATE_ARN": "y"},
+        "PRIMARY_CERTIFICATE_ARN",
+        "not an ACM certificate ARN",
+    ),
+    (
+        {"PRIMARY_CERTIFICATE_ARN": "arn:aws:acm:eu-west-2:123456789012:certificate/0f2b6a59-3d07-4c39-8a4f-6a1d3c1b2e90"},
+        "SECONDARY_CERTIFICATE_ARN",
+        "both regions",
+    ),
+    (
+        {
+            "PRIMARY_CERTIFICATE_ARN": "arn:aws:acm:us-east-1:123456789012:certificate/0f2b6a59-3d07-4c39-8a4f-6a1d3c1b2e90",
+            "SECONDARY_CERTIFICATE_ARN": "arn:aws:acm:us-west-2:123456789012:certificate/0f2b6a59-3d07-4c39-8a4f-6a1d3c1b2e90",
+        },
+        "PRIMARY_CERTIFICATE_ARN",
+        "certificates are regional",
+    ),
+    ({"TASK_MEMORY": "4096"}, "TASK_MEMORY", "not valid with TASK_CPU=256"),
+    ({"THROWAWAY": "maybe"}, "THROWAWAY", "true or false"),
+    ({"STATE_BUCKET": "Bad_Bucket"}, "STATE_BUCKET", "not a valid S3 bucket name"),
+    ({"APP_HOSTNAME": "https://live.example.com/"}, "APP_HOSTNAME", "not a hostname"),
+]
+
+
+def _run_main(overrides: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDKTF_"))}
+    env.update({"PRIMARY_AWS_REGION": "eu-west-2", "AWS_CONFIG_FILE": os.devnull, **overrides})
+    return subprocess.run([sys.executable, "main.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(("overrides", "setting", "message"), BAD_SETTINGS, ids=[case[1] + ":" + case[2] for case in BAD_SETTINGS])
+def test_bad_setting_stops_main_with_one_line(overrides: dict[str, str], setting: str, message: str) -> None:
+    result = _run_main(overrides)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"configuration error: {setting}: ")
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not result.stdout
+
+
+def test_defaults_deploy_the_original_topology() -> None:
+    config = load_config({"AWS_CONFIG_FILE": os.devnull}, {})
+    assert config.primary_region == "eu-west-2"
+    assert config.secondary_region == "us-west-2"
+    assert (config.primary_vpc_cidr, config.secondary_vpc_cidr) == ("10.0.0.0/16", "10.1.0.0/16")
+    assert config.nat_mode == "none"
+    assert config.desired_count == 1
+    assert config.app_image is None and not config.https_enabled
+
+
+def test_primary_region_defaults_to_the_aws_cli_region(tmp_path) -> None:
+    aws_config = tmp_path / "config"
+    aws_config.write_text("[default]\nregion = eu-central-1\n\n[profile work]\nregion = ap-southeast-2\n")
+    assert load_config({"AWS_CONFIG_FILE": str(aws_config)}, {}).primary_region == "eu-central-1"
+    assert load_config({"AWS_CONFIG_FILE": str(aws_config), "AWS_PROFILE": "work"}, {}).primary_region == "ap-southeast-2"
+    assert load_config({"AWS_CONFIG_FILE": str(aws_config), "AWS_REGION": "ca-central-1"}, {}).primary_region == "ca-central-1"
+    explicit = {"AWS_CONFIG_FILE": str(aws_config), "AWS_REGION": "ca-central-1", "PRIMARY_AWS_REGION": "eu-north-1"}
+    assert load_config(explicit, {}).primary_region == "eu-north-1"
+
+
+def test_cdktf_json_context_is_read_and_the_environment_wins() -> None:
+    context = {"DESIRED_COUNT": 3, "NAT_MODE": "single"}
+    config = load_config({"AWS_CONFIG_FILE": os.devnull, "NAT_MODE": "per_az"}, context)
+    assert config.desired_count == 3
+    assert config.nat_mode == "per_az"
+
+
+def test_bad_context_value_names_the_setting() -> None:
+    with pytest.raises(ConfigError, match=r"^DESIRED_COUNT: must be a whole number"):
+        load_config({"AWS_CONFIG_FILE": os.devnull}, {"DESIRED_COUNT": True})
+
+
+def test_every_setting_is_in_the_readme_configuration_table() -> None:
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1]
+    missing = [name for name, _default, _doc in DeploymentConfig.describe() if f"| `{name}` |" not in table]
+    assert not missing, f"README configuration table lacks {missing}"
