@@ -1,8 +1,9 @@
 """Narrow fixes to moto 5.2.1 where it answers differently from AWS.
 
-Each one made a second ``terraform plan`` of our stacks show changes that AWS
-would not. They patch moto's models or responses at start-up, before any
-request; each docstring says what AWS does and where that is documented.
+Each one broke the deployment of our stacks on the emulator: a request AWS
+would serve was refused, or a second ``terraform plan`` showed changes AWS would
+not. They patch moto's models or responses at start-up, before any request;
+each docstring says what AWS does and where that is documented.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from botocore import xform_name
 from moto.core.responses import ActionResult
+from moto.ec2.models.security_groups import SecurityGroupRule
 from moto.ec2.responses.vpc_peering_connections import VPCPeeringConnections
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.iam.access_control import IAMPolicy, PermissionResult
@@ -74,20 +77,46 @@ def describe_db_parameters(self: RDSResponse, original: Any) -> ActionResult:
     )
 
 
-def create_service(self: EC2ContainerServiceResponse, original: Any) -> ActionResult:
-    """CreateService stores ``availabilityZoneRebalancing``.
+# CreateService parameters moto drops, with the value ECS uses when one is not given.
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
+ECS_SERVICE_DEFAULTS = {
+    # "when no value is specified for AvailabilityZoneRebalancing, Amazon ECS
+    # defaults the value to ENABLED"
+    "availabilityZoneRebalancing": "ENABLED",
+    "enableECSManagedTags": False,
+    "enableExecuteCommand": False,
+    # "If you don't specify a health check grace period value, the default value of 0 is used."
+    "healthCheckGracePeriodSeconds": 0,
+}
 
-    "For create service requests, when no value is specified for
-    AvailabilityZoneRebalancing, Amazon ECS defaults the value to ENABLED."
-    DescribeServices returns it; UpdateService changes it (moto already stores
-    every UpdateService parameter).
-    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
+
+def create_service(self: EC2ContainerServiceResponse, original: Any) -> ActionResult:
+    """CreateService keeps the parameters in ``ECS_SERVICE_DEFAULTS``.
+
+    DescribeServices returns them as the ``Service`` shape describes:
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html
+    moto dropped them on create (it stores every UpdateService parameter under
+    the same attribute names), so a re-plan wanted to set them again.
     """
     result = original(self)
-    result.result["service"].availability_zone_rebalancing = (
-        self._get_param("availabilityZoneRebalancing") or "ENABLED"
-    )
+    service = result.result["service"]
+    for parameter, default in ECS_SERVICE_DEFAULTS.items():
+        value = self._get_param(parameter)
+        setattr(service, xform_name(parameter), default if value is None else value)
     return result
+
+
+def security_group_rule_description(self: SecurityGroupRule) -> str | None:
+    """A security group rule's ``Description``, whatever the rule refers to.
+
+    The description of a rule that references a security group travels in
+    ``UserIdGroupPair.Description`` and is returned as the rule's
+    ``SecurityGroupRule.Description``.
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_UserIdGroupPair.html
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SecurityGroupRule.html
+    moto returned it only for CIDR rules.
+    """
+    return self.ip_range.get("Description") or self.source_group.get("Description")
 
 
 def bucket_permission(self: FakeBucket, original: Any, action: str, resource: str) -> PermissionResult:
@@ -140,3 +169,4 @@ def install() -> None:
     wrap(RDSResponse, "describe_db_parameters", describe_db_parameters)
     wrap(EC2ContainerServiceResponse, "create_service", create_service)
     wrap(FakeBucket, "get_permission", bucket_permission)
+    SecurityGroupRule.description = property(security_group_rule_description)

@@ -25,10 +25,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def cli_command(command: str) -> list[str]:
+    return [sys.executable, "-m", "livebeats", command]
+
+
+def cli_environment(env: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, **env}
+
+
 def run_cli(command: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "livebeats", command],
-        cwd=APP_DIR, env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout,
+        cli_command(command), cwd=APP_DIR, env=cli_environment(env), capture_output=True, text=True, timeout=timeout,
     )
 
 
@@ -45,7 +52,7 @@ class AppServer:
     def start(self) -> None:
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "livebeats", "serve"], cwd=APP_DIR, env=self.env,
+            cli_command("serve"), cwd=APP_DIR, env=self.env,
             stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30

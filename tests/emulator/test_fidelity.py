@@ -56,27 +56,73 @@ def test_db_parameters_report_their_source(client: Callable[..., Any]) -> None:
     assert rds.describe_db_parameters(DBParameterGroupName="beats", Source="engine-default")["Parameters"] == []
 
 
-def test_ecs_service_keeps_availability_zone_rebalancing(client: Callable[..., Any]) -> None:
-    ecs = client("ecs")
-    ecs.create_cluster(clusterName="rebalancing")
+def test_ecs_service_keeps_its_create_parameters(client: Callable[..., Any]) -> None:
+    ecs, ec2, elbv2 = client("ecs"), client("ec2"), client("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    target_group = elbv2.create_target_group(
+        Name="web", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    ecs.create_cluster(clusterName="parameters")
     ecs.register_task_definition(family="web", containerDefinitions=[{"name": "web", "image": "web:1", "memory": 512}])
 
-    def rebalancing(service: str) -> str:
-        (described,) = ecs.describe_services(cluster="rebalancing", services=[service])["services"]
-        return described["availabilityZoneRebalancing"]
+    def described(service: str) -> dict[str, Any]:
+        (found,) = ecs.describe_services(cluster="parameters", services=[service])["services"]
+        return found
 
-    ecs.create_service(cluster="rebalancing", serviceName="default", taskDefinition="web", desiredCount=1)
-    assert rebalancing("default") == "ENABLED"
+    ecs.create_service(cluster="parameters", serviceName="defaults", taskDefinition="web", desiredCount=1)
+    defaults = described("defaults")
+    assert defaults["availabilityZoneRebalancing"] == "ENABLED"
+    assert defaults["enableECSManagedTags"] is False
+    assert defaults["enableExecuteCommand"] is False
+    assert defaults["healthCheckGracePeriodSeconds"] == 0
+
     ecs.create_service(
-        cluster="rebalancing",
-        serviceName="off",
+        cluster="parameters",
+        serviceName="given",
         taskDefinition="web",
         desiredCount=1,
+        loadBalancers=[{"targetGroupArn": target_group, "containerName": "web", "containerPort": 80}],
         availabilityZoneRebalancing="DISABLED",
+        enableECSManagedTags=True,
+        enableExecuteCommand=True,
+        healthCheckGracePeriodSeconds=60,
     )
-    assert rebalancing("off") == "DISABLED"
-    ecs.update_service(cluster="rebalancing", service="off", availabilityZoneRebalancing="ENABLED")
-    assert rebalancing("off") == "ENABLED"
+    given = described("given")
+    assert given["availabilityZoneRebalancing"] == "DISABLED"
+    assert given["enableECSManagedTags"] is True
+    assert given["enableExecuteCommand"] is True
+    assert given["healthCheckGracePeriodSeconds"] == 60
+
+    ecs.update_service(
+        cluster="parameters", service="given", availabilityZoneRebalancing="ENABLED", healthCheckGracePeriodSeconds=30
+    )
+    assert described("given")["availabilityZoneRebalancing"] == "ENABLED"
+    assert described("given")["healthCheckGracePeriodSeconds"] == 30
+
+
+def test_security_group_rule_keeps_its_description(client: Callable[..., Any]) -> None:
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    tasks = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)["GroupId"]
+    balancer = ec2.create_security_group(GroupName="lb", Description="lb", VpcId=vpc)["GroupId"]
+    (created,) = ec2.authorize_security_group_ingress(
+        GroupId=tasks,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 4000,
+                "ToPort": 4000,
+                "UserIdGroupPairs": [{"GroupId": balancer, "Description": "from the load balancer"}],
+            }
+        ],
+    )["SecurityGroupRules"]
+    assert created["Description"] == "from the load balancer"
+    (described,) = ec2.describe_security_group_rules(SecurityGroupRuleIds=[created["SecurityGroupRuleId"]])[
+        "SecurityGroupRules"
+    ]
+    assert described["Description"] == "from the load balancer"
+    # Same account: the referenced group is its bare id (moto already did this right).
+    assert described["ReferencedGroupInfo"]["GroupId"] == balancer
 
 
 def test_policy_statement_applies_only_when_its_condition_holds(client: Callable[..., Any]) -> None:

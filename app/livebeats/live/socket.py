@@ -249,16 +249,16 @@ class LiveConnection:
         await self.hub.track(topic=topic, client=self.client, user=self.user_info)
 
     async def _switch_listening(self, profile_id: int | None) -> None:
+        """Follow the user's listened-to profile (changed in this tab or another one)."""
         previous = self.listening_profile_id
-        if previous == profile_id:
-            return
-        if previous is not None:
-            await self.hub.untrack(topic=f"profile:{previous}", client=self.client)
-            if previous != self.viewed_profile_id:
-                self.hub.detach(self.client, f"profile:{previous}")
-        self.listening_profile_id = None
-        if profile_id is not None:
-            await self._listen_to(profile_id)
+        if previous != profile_id:
+            if previous is not None:
+                await self.hub.untrack(topic=f"profile:{previous}", client=self.client)
+                if previous != self.viewed_profile_id:
+                    self.hub.detach(self.client, f"profile:{previous}")
+            self.listening_profile_id = None
+            if profile_id is not None:
+                await self._listen_to(profile_id)
         player = None
         if profile_id is not None:
             player = self.player_song(await self.services.playback.current(profile_id))

@@ -36,14 +36,12 @@ class PresenceGossip:
         *,
         node_id: str,
         incarnation: str,
-        region: str,
         publish: Callable[[str], Awaitable[None]],
         snapshot: Callable[[], list[list[Any]]],
         heartbeat_interval: float,
     ) -> None:
         self._node_id = node_id
         self._incarnation = incarnation
-        self._region = region
         self._publish = publish
         self._snapshot = snapshot
         self._heartbeat_interval = heartbeat_interval
@@ -53,7 +51,7 @@ class PresenceGossip:
         self._seq = 0
         self._last_sent = float("-inf")
         self._task: asyncio.Task[None] | None = None
-        self._budget = MAX_PAYLOAD_BYTES - ENVELOPE_ALLOWANCE - len(node_id.encode()) - len(region.encode())
+        self._budget = MAX_PAYLOAD_BYTES - ENVELOPE_ALLOWANCE - len(node_id.encode())
 
     def check_fits(self, op: list[Any], *, what: str) -> None:
         """Refuse an op that could never be sent (e.g. a huge user dict), at the caller."""
@@ -128,7 +126,7 @@ class PresenceGossip:
         return parts
 
     def _envelope(self, kind: str, **fields: Any) -> dict[str, Any]:
-        return {"n": self._node_id, "k": kind, "i": self._incarnation, "r": self._region, **fields}
+        return {"n": self._node_id, "k": kind, "i": self._incarnation, **fields}
 
     async def _send(self, envelope: dict[str, Any]) -> None:
         text = encode(envelope, what="presence update")

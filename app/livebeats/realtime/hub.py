@@ -11,8 +11,9 @@ Envelope kinds (see `wire.py` for the common keys):
 ``m`` a published message (``t`` topic, ``m`` message); ``p`` numbered presence
 deltas (``v``, ``o``); ``s`` one part of a presence snapshot (``v``, ``p``, ``c``, ``e``);
 ``h`` heartbeat (``v``); ``q`` "send me your snapshot" (``to``: a node id or null
-for everyone); ``b`` goodbye. Presence kinds also carry ``i`` (the sender's
-incarnation, new every start) and ``r`` (its region).
+for everyone); ``b`` goodbye. Presence kinds also carry ``i``, the sender's
+incarnation (new every start), so a node restarted under the same id is not
+mistaken for the old one.
 """
 
 from __future__ import annotations
@@ -59,11 +60,12 @@ class RealtimeHub:
         meta_interval: float = 1.0,
         presence_debounce: float = 0.1,
         presence_list_limit: int | None = None,
+        start_timeout: float = 30.0,
     ) -> None:
         """
         dsn: PostgreSQL URL (plain ``postgresql://``, as asyncpg takes it).
         node_id: unique per process; used to ignore our own NOTIFY echo.
-        region: this node's region, shared with presence messages.
+        region: this node's region (e.g. "eu-west-2"), for the app to show and share.
         channel: NOTIFY channel every node of the deployment listens on.
         heartbeat_interval: seconds between "still alive" messages of this node.
         node_timeout: seconds of silence after which another node's entries vanish;
@@ -74,6 +76,7 @@ class RealtimeHub:
         presence_list_limit: most users listed in a presence event, None for all;
             ``count`` always has the total. The profile page shows 20 badges,
             then "+ N more", so 20 spares encoding thousands of unseen users.
+        start_timeout: seconds `start` keeps trying to reach PostgreSQL before it fails.
         """
         if node_timeout <= heartbeat_interval:
             raise ValueError(
@@ -100,10 +103,11 @@ class RealtimeHub:
             on_reconnect=self._on_reconnect,
         )
         self._gossip = PresenceGossip(
-            node_id=node_id, incarnation=uuid.uuid4().hex[:12], region=region,
+            node_id=node_id, incarnation=uuid.uuid4().hex[:12],
             publish=self._bus.publish, snapshot=self._table.snapshot,
             heartbeat_interval=heartbeat_interval,
         )
+        self._start_timeout = start_timeout
         self._expiry_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
 
@@ -111,7 +115,7 @@ class RealtimeHub:
 
     async def start(self) -> None:
         """Listen, then ask the other nodes for their presence so we start complete."""
-        await self._bus.start()
+        await self._bus.start(timeout=self._start_timeout)
         self._gossip.start()
         self._expiry_task = asyncio.create_task(self._expire_forever(), name="realtime-expiry")
         await self._bus.publish(self._sync_request(to=None))

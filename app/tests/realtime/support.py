@@ -6,7 +6,9 @@ import asyncio
 import inspect
 import json
 import os
+import shlex
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -42,19 +44,49 @@ async def _holds(condition: Callable[[], Any]) -> bool:
     return bool(result)
 
 
-async def restart_postgres(dsn: str) -> None:
-    """Restart the cluster behind `dsn` (fast shutdown drops every connection)."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        data_dir = await conn.fetchval("SHOW data_directory")
-    finally:
-        await conn.close()
-    command = [str(POSTGRES_BIN_DIR / "pg_ctl"), "-D", data_dir, "-m", "fast", "-w",
-               "-l", str(Path(data_dir).parent / "postgres.log"), "restart"]
-    if os.geteuid() == 0:
-        command = ["runuser", "-u", "postgres", "--", *command]
-    result = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+def free_port() -> int:
+    """A local port nothing listens on (for a database that is not there)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ClusterControl:
+    """Stop, start and restart the cluster behind a DSN, as an operator would with pg_ctl."""
+
+    def __init__(self, data_dir: str, options: str) -> None:
+        self.data_dir = data_dir
+        self.options = options
+
+    @classmethod
+    async def of(cls, dsn: str) -> "ClusterControl":
+        """Read where the cluster lives and how it was started, while it is up."""
+        conn = await asyncpg.connect(dsn)
+        try:
+            data_dir = await conn.fetchval("SHOW data_directory")
+        finally:
+            await conn.close()
+        started_with = shlex.split(Path(data_dir, "postmaster.opts").read_text())
+        options = [arg for arg in started_with[1:] if arg not in ("-D", data_dir)]
+        return cls(data_dir, shlex.join(options))
+
+    async def stop(self) -> None:
+        await self._pg_ctl("-m", "fast", "stop")
+
+    async def start(self) -> None:
+        await self._pg_ctl("-o", self.options, "start")
+
+    async def restart(self) -> None:
+        """Fast shutdown drops every connection, then the same server comes back."""
+        await self._pg_ctl("-m", "fast", "restart")
+
+    async def _pg_ctl(self, *args: str) -> None:
+        command = [str(POSTGRES_BIN_DIR / "pg_ctl"), "-D", self.data_dir, "-w",
+                   "-l", str(Path(self.data_dir).parent / "postgres.log"), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        result = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
 
 
 class NodeProcess:

@@ -8,9 +8,9 @@ import asyncpg
 import pytest
 
 from livebeats.devdb import throwaway_postgres
-from livebeats.realtime import Client
+from livebeats.realtime import BusUnavailable, Client, RealtimeHub
 
-from .support import Inbox, restart_postgres, wait_until
+from .support import ClusterControl, Inbox, free_port, wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -33,7 +33,7 @@ async def test_postgres_restart_resyncs_clients_and_later_events_arrive(make_hub
     await hub_a.track(topic=TOPIC, client=client_a, user={"id": 1, "username": "a"})
     await wait_until(lambda: hub_b.presence(TOPIC), timeout=5, what="B to see A's user")
 
-    await restart_postgres(own_postgres)
+    await (await ClusterControl.of(own_postgres)).restart()
     await wait_until(lambda: inbox_a.of_type("resync") and inbox_b.of_type("resync"), timeout=30,
                      what="both hubs to listen again and tell their clients to resync")
     assert hub_a.reconnects == 1 and hub_b.reconnects == 1
@@ -72,3 +72,32 @@ async def test_a_deaf_node_catches_up_on_presence_it_missed(make_hub, postgres_d
     assert inbox_a.of_type("resync") == []
     await hub_a.publish(TOPIC, {"type": "pause"})
     await wait_until(lambda: inbox_b.of_type("pause"), timeout=5, what="events to B again")
+
+
+async def test_publish_during_an_outage_fails_loudly_then_recovers(make_hub, own_postgres):
+    cluster = await ClusterControl.of(own_postgres)
+    hub_a = await make_hub("node-a", dsn=own_postgres)
+    hub_b = await make_hub("node-b", dsn=own_postgres)
+    inbox_a, inbox_b = Inbox(client_a := Client()), Inbox(client_b := Client())
+    hub_a.attach(client_a, TOPIC)
+    hub_b.attach(client_b, TOPIC)
+
+    await cluster.stop()
+    with pytest.raises(BusUnavailable, match="could not NOTIFY"):
+        await hub_a.publish(TOPIC, {"type": "play", "song_id": 1})
+    assert inbox_a.of_type("play") == [{"type": "play", "song_id": 1}], "this node's clients still get it"
+
+    await cluster.start()
+    await wait_until(lambda: inbox_a.of_type("resync") and inbox_b.of_type("resync"), timeout=30,
+                     what="both hubs to tell their clients to resync")
+    assert inbox_b.of_type("play") == []
+    await hub_a.publish(TOPIC, {"type": "pause", "song_id": 1})
+    await wait_until(lambda: inbox_b.of_type("pause"), timeout=5, what="events after the outage")
+
+
+async def test_start_fails_with_a_clear_error_when_postgres_is_unreachable():
+    port = free_port()
+    hub = RealtimeHub(f"postgresql://postgres@127.0.0.1:{port}/livebeats", "node-a", "eu-west-2",
+                      start_timeout=1)
+    with pytest.raises(BusUnavailable, match="could not LISTEN on PostgreSQL within 1 s"):
+        await hub.start()

@@ -1,0 +1,61 @@
+"""The presence table's bookkeeping, without a database: gaps, snapshots, restarts, expiry."""
+
+from __future__ import annotations
+
+from livebeats.realtime.presence import SYNC_RETRY_SECONDS, PresenceTable
+
+ALICE = {"id": 1, "username": "alice"}
+BOB = {"id": 2, "username": "bob"}
+
+
+def test_tabs_of_one_user_share_one_entry_until_the_last_leaves():
+    table = PresenceTable()
+    tab1, tab2 = object(), object()
+    assert [op[0] for op in table.track("profile:1", tab1, ALICE)] == ["s"]
+    assert table.track("profile:1", tab2, ALICE) == []
+    assert table.untrack("profile:1", tab1) is None
+    assert table.untrack("profile:1", tab2) == ["d", "profile:1", 1]
+    assert table.users("profile:1") == []
+
+
+def test_a_gap_in_delta_numbers_asks_for_a_snapshot_once_per_retry_period():
+    table = PresenceTable()
+    changed, wants_sync = table.apply_ops("b", "inc1", 1, [["s", "t", ALICE, {}, 1.0]], now=0.0)
+    assert changed == {"t"} and not wants_sync
+    _, wants_sync = table.apply_ops("b", "inc1", 3, [["s", "t", BOB, {}, 1.0]], now=1.0)
+    assert wants_sync
+    assert table.heartbeat("b", "inc1", 3, now=1.5)[1] is False, "already asked"
+    assert table.heartbeat("b", "inc1", 3, now=1.0 + SYNC_RETRY_SECONDS + 0.1)[1] is True
+
+    changed = table.apply_snapshot_part("b", "inc1", 3, 0, 2, [["t", ALICE, {"ping_ms": 5}, 2.0]], now=4.0)
+    assert changed == set(), "nothing changes until the last part"
+    changed = table.apply_snapshot_part("b", "inc1", 3, 1, 2, [["u", BOB, {}, 2.0]], now=4.0)
+    assert changed == {"t", "u"}
+    assert table.users("t") == [{**ALICE, "meta": {"ping_ms": 5}}]
+    assert table.heartbeat("b", "inc1", 3, now=5.0)[1] is False
+
+
+def test_a_heartbeat_ahead_of_what_we_saw_asks_for_a_snapshot():
+    table = PresenceTable()
+    assert table.heartbeat("b", "inc1", 0, now=0.0) == (set(), False)
+    assert table.heartbeat("b", "inc1", 4, now=1.0)[1] is True
+
+
+def test_a_node_restarted_under_the_same_id_replaces_its_old_entries():
+    table = PresenceTable()
+    table.apply_ops("b", "inc1", 1, [["s", "t", ALICE, {}, 1.0]], now=0.0)
+    changed, wants_sync = table.apply_ops("b", "inc2", 1, [["s", "t", BOB, {}, 1.0]], now=1.0)
+    assert changed == {"t"} and not wants_sync
+    assert [u["id"] for u in table.users("t")] == [2]
+
+
+def test_silent_nodes_expire_and_the_newest_meta_wins_across_nodes():
+    table = PresenceTable()
+    table.apply_ops("b", "i", 1, [["s", "t", ALICE, {"ping_ms": 80}, 5.0]], now=0.0)
+    table.apply_ops("c", "i", 1, [["s", "t", ALICE, {"ping_ms": 20}, 9.0]], now=10.0)
+    assert table.users("t") == [{**ALICE, "meta": {"ping_ms": 20}}]
+    assert table.expire(now=14.0, timeout=15.0) == ([], set())
+    assert table.expire(now=16.0, timeout=15.0) == (["b"], {"t"})
+    assert table.users("t") == [{**ALICE, "meta": {"ping_ms": 20}}]
+    assert table.expire(now=26.0, timeout=15.0) == (["c"], {"t"})
+    assert table.users("t") == []
