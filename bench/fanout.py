@@ -48,11 +48,12 @@ class Listener(asyncio.Protocol):
     arrivals: collections.Counter[int] = collections.Counter()
     """Receipts per event number over all listeners, so waiting costs O(1), not O(N)."""
 
-    def __init__(self, path: str, port: int) -> None:
+    def __init__(self, path: str, port: int, cookie: str = "") -> None:
         self.request = (
             f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-            "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1\r\n"
-            f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n"
+            + (f"Cookie: {cookie}\r\n" if cookie else "")
+            + f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n\r\n"
         ).encode()
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
@@ -103,16 +104,21 @@ class Listener(asyncio.Protocol):
             if opcode == 0x1:
                 self.messages += 1
                 self.last_message_at = now
-                mark = payload.find(SEQ_MARK)
-                if mark >= 0:
-                    end = payload.find(b"}", mark)
-                    seq = int(payload[mark + len(SEQ_MARK): end])
+                seq = self.event_number(payload)
+                if seq is not None:
                     self.received[seq] = now
                     Listener.arrivals[seq] += 1
             elif opcode == 0x9:
                 self._send(0xA, payload)
             elif opcode == 0x8:
                 self.closed = True
+
+    def event_number(self, payload: bytes) -> int | None:
+        """Which owner action this message reports, if any: the bench server echoes "seq"."""
+        mark = payload.find(SEQ_MARK)
+        if mark < 0:
+            return None
+        return int(payload[mark + len(SEQ_MARK): payload.find(b"}", mark)])
 
     def send_text(self, text: str) -> None:
         self._send(0x1, text.encode())

@@ -65,16 +65,9 @@ def describe_db_parameters(self: RDSResponse, original: Any) -> ActionResult:
     moto keeps only the parameters a user set, and returned them without a source.
     """
     parameters = original(self).result["Parameters"]
-    wanted = self.params.get("Source")
-    return ActionResult(
-        {
-            "Parameters": [
-                {**parameter, "Source": "user"}
-                for parameter in parameters
-                if wanted in (None, "user")
-            ]
-        }
-    )
+    if self.params.get("Source") not in (None, "user"):
+        parameters = []
+    return ActionResult({"Parameters": [{**parameter, "Source": "user"} for parameter in parameters]})
 
 
 # CreateService parameters moto drops, with the value ECS uses when one is not given.
@@ -154,7 +147,7 @@ def condition_holds_without_context(condition: dict[str, dict[str, Any]]) -> boo
 
 
 def wrap(cls: type, name: str, replacement: Any) -> None:
-    """Replace ``cls.name`` with ``replacement(self, original)``."""
+    """Replace the method ``cls.name`` by one calling ``replacement(self, original, ...)``."""
     original = getattr(cls, name)
 
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -165,6 +158,7 @@ def wrap(cls: type, name: str, replacement: Any) -> None:
 
 
 def install() -> None:
+    """Apply every fix; once, before the server answers its first request."""
     VPCPeeringConnections.describe_vpc_peering_connections = describe_vpc_peering_connections
     wrap(RDSResponse, "describe_db_parameters", describe_db_parameters)
     wrap(EC2ContainerServiceResponse, "create_service", create_service)

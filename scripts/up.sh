@@ -21,7 +21,13 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-python3 -m pipenv run python -m emulator --port "$port" > "$workdir/emulator.log" 2>&1 &
+cli_config="$(scripts/terraform-cli-config.sh)"
+[ -z "$cli_config" ] || export TF_CLI_CONFIG_FILE="$cli_config"
+# The environment's interpreter itself (not `pipenv run`), so Ctrl-C reaches the
+# processes that must clean up (the app stops its throwaway PostgreSQL).
+python="$(python3 -m pipenv --py)"
+
+"$python" -m emulator --port "$port" > "$workdir/emulator.log" 2>&1 &
 children+=($!)
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1 && break
@@ -53,6 +59,6 @@ done
 
 echo
 echo "Serving the app locally (throwaway PostgreSQL, development sign-in); Ctrl-C stops everything."
-(cd app && exec python3 -m pipenv run python -m livebeats dev) &
+(cd app && exec "$python" -m livebeats dev) &
 children+=($!)
 wait "${children[-1]}"

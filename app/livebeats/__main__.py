@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     command = parser.parse_args(argv).command
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     if command == "dev":
         dev()
         return

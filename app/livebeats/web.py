@@ -46,7 +46,7 @@ def services(connection: HTTPConnection) -> Any:
 
 async def current_user(connection: HTTPConnection) -> User | None:
     """The signed-in user, loaded once per request; None if signed out or deleted."""
-    if "user" not in connection.state._state:
+    if not hasattr(connection.state, "user"):
         user_id = connection.session.get("user_id")
         user = await services(connection).accounts.get(user_id) if isinstance(user_id, int) else None
         connection.state.user = user
@@ -75,7 +75,7 @@ def signed_in(handler: Handler) -> Handler:
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     base = {
-        "current_user": request.state.user if "user" in request.state._state else None,
+        "current_user": getattr(request.state, "user", None),
         "flashes": pop_flashes(request),
         "csrf_token": csrf_token(request),
         "settings": request.app.state.settings,

@@ -178,7 +178,7 @@ async def test_presence_counts_users_once_and_caps_badges(browsers):
                     await receive(socket, "state")
                     await socket.send(json.dumps({"type": "listen", "profile_id": owner.user_id}))
                     await receive(socket, "listening")
-            message = await receive(watcher, "listeners", lambda m: m["count"] == 21, timeout=10)
+            message = await receive(watcher, "listeners", lambda m: m["count"] == 22, timeout=10)
             assert len(message["users"]) == 20
             assert len({user["id"] for user in message["users"]}) == 20
 
@@ -194,10 +194,10 @@ async def test_presence_counts_users_once_and_caps_badges(browsers):
             await asyncio.sleep(0.3)
             page = (await owner.page(f"/{owner.username}")).text
             assert page.count('class="badge"') == 20
-            assert 'id="listener-count">21<' in page, "fan00 still has one tab listening"
-            assert "+ <span>1</span> more" in page
+            assert 'id="listener-count">22<' in page, "the owner, and fan00 with one tab left"
+            assert "+ <span>2</span> more" in page
             await opened[0].send(json.dumps({"type": "stop_listening"}))
-            await receive(watcher, "listeners", lambda m: m["count"] == 20, timeout=5)
+            await receive(watcher, "listeners", lambda m: m["count"] == 21, timeout=5)
         finally:
             for socket in opened:
                 await socket.close()
@@ -215,8 +215,8 @@ async def test_events_reach_sockets_on_another_node(browsers, second_server):
             await owner_socket.send(json.dumps({"type": "play", "song_id": songs[1]}))
             message = await receive(socket, "playback", lambda m: m["song"]["id"] == songs[1])
             assert message["song"]["status"] == "playing"
-            listeners = await receive(owner_socket, "listeners", lambda m: m["count"] == 1)
-            assert listeners["users"][0]["username"] == "remote"
+            listeners = await receive(owner_socket, "listeners", lambda m: m["count"] == 2)
+            assert sorted(user["username"] for user in listeners["users"]) == ["owner", "remote"]
 
 
 async def test_delete_renumbers_and_tells_watchers(browsers, database_url, storage_dir):
@@ -277,3 +277,18 @@ async def test_renaming_moves_open_profile_pages(browsers):
         assert response.status_code == 303
         renamed = await receive(watcher, "profile_renamed")
         assert renamed["username"] == "Renamed"
+
+
+async def test_page_gets_fresh_state_after_the_realtime_connection_returns(browsers, database_url):
+    owner, songs = await owner_with_songs(browsers, count=1)
+    async with owner.live(owner.user_id) as socket:
+        first = await receive(socket, "state")
+        assert first["player"]["id"] == songs[0]
+        await sql(
+            database_url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+        )
+        again = await receive(socket, "state", timeout=10)
+        assert again["player"]["id"] == songs[0] and again["region"] == "eu-west-2"
+        await socket.send(json.dumps({"type": "ping"}))
+        assert (await receive(socket, "pong"))["region"] == "eu-west-2"

@@ -6,7 +6,6 @@ import re
 import uuid
 
 import asyncpg
-import pytest
 
 from mp3gen import mp3_bytes, mp3_frames
 
@@ -40,7 +39,9 @@ async def test_upload_and_save_a_batch(browsers, database_url, storage_dir):
         ("Blue Monday", "New Order", 0, 4), ("Song", "Dash – Band", 1, 61),
     ]
     assert [s["status"] for s in songs] == ["playing", "stopped"], "the first new song starts playing"
-    assert (await rows(database_url, "SELECT songs_count FROM users"))[0]["songs_count"] == 2
+    owner_row = (await rows(database_url, "SELECT id, songs_count, active_profile_user_id FROM users"))[0]
+    assert owner_row["songs_count"] == 2
+    assert owner_row["active_profile_user_id"] == owner_row["id"], "the owner hears what started playing"
     for song in songs:
         uuid.UUID(song["storage_key"].removesuffix(".mp3"))
         assert (storage_dir / song["storage_key"]).stat().st_size == song["file_size"]
@@ -199,3 +200,19 @@ async def test_empty_profile_shows_friendly_state(browsers):
     assert "alice has not uploaded any songs yet" in other.text
     assert "(you)" not in other.text and "Upload songs" not in other.text
     assert (await bob.http.get("/nobody-here")).status_code == 404
+
+
+async def test_streamed_upload_without_length_is_cut_at_the_limit(browsers):
+    alice = await browsers("alice")
+
+    async def body():
+        chunk = mp3_frames(60)
+        for _ in range(20 * MB // len(chunk) + 2):
+            yield chunk
+
+    response = await alice.http.post(
+        "/alice/songs/uploads", params={"filename": "Endless.mp3"}, content=body(),
+        headers={"X-CSRF-Token": alice.csrf, "Content-Type": "audio/mpeg"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "Endless.mp3 is larger than 20 MB, the most a song file may be."

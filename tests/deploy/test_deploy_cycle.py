@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -34,6 +35,10 @@ STACKS = ("foundation", "database", "app", "routing")
 CDKTF = REPO / "node_modules" / ".bin" / "cdktf"
 COMMAND_TIMEOUT_SECONDS = 1800
 TIMINGS = REPO / "artifacts" / "deploy-cycle-timings.json"
+# Terminal control sequences and the progress spinner the cdktf CLI prints.
+TERMINAL_NOISE = re.compile(
+    r"\x1b\[[0-9;]*[A-Za-z]|^\S\s+(Starting|Synthesizing|Processing).*$|^\d+ Stacks? deploying.*$"
+)
 
 
 class Cycle:
@@ -77,10 +82,13 @@ class Cycle:
         with subprocess.Popen(
             command, cwd=REPO, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         ) as process:
-            for line in process.stdout:
-                lines.append(line)
+            for raw_line in process.stdout:
+                line = TERMINAL_NOISE.sub("", raw_line).strip()
+                if not line:
+                    continue
+                lines.append(line + "\n")
                 stack = line.split(" ", 1)[0]
-                if stack in STACKS or stack == "bootstrap":
+                if stack in ("bootstrap", *STACKS):
                     seen.setdefault(stack, []).append(time.monotonic())
             returncode = process.wait(timeout=COMMAND_TIMEOUT_SECONDS)
         output = "".join(lines)

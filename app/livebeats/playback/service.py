@@ -111,6 +111,14 @@ def restart(song: Song, now: datetime) -> None:
     song.paused_at = None
 
 
+def listen_to_own_profile(owner: User) -> bool:
+    """An owner who starts playback hears it; True when that changed what they listen to."""
+    if owner.active_profile_user_id == owner.id:
+        return False
+    owner.active_profile_user_id = owner.id
+    return True
+
+
 async def lock_owner(session: AsyncSession, owner_id: int) -> User:
     """Take the row lock that serializes every change to this owner's songs."""
     owner = await session.scalar(select(User).where(User.id == owner_id).with_for_update())
@@ -179,10 +187,9 @@ class Playback:
             await session.refresh(song)
             await stop_others(session, owner.id, song.id)
             start(song, self.clock())
-            owner.active_profile_user_id = owner.id
+            owner_was_elsewhere = listen_to_own_profile(owner)
             now_playing = NowPlaying.of(song)
-        await self.announce(now_playing.user_id, now_playing)
-        await self.hub.publish(f"user:{actor_id}", {"type": "listening", "profile_id": actor_id})
+        await self.announce(now_playing.user_id, now_playing, owner_was_elsewhere)
         return now_playing
 
     async def pause(self, actor_id: int, song_id: int) -> NowPlaying:
@@ -212,10 +219,11 @@ class Playback:
         """Next (step 1) or previous (step -1) by position, wrapping around."""
         self._require_owner(actor_id, owner_id)
         async with self.sessions() as session, session.begin():
-            await lock_owner(session, owner_id)
+            owner = await lock_owner(session, owner_id)
             now_playing = await self._skip_locked(session, owner_id, step)
+            owner_was_elsewhere = now_playing is not None and listen_to_own_profile(owner)
         if now_playing:
-            await self.announce(owner_id, now_playing)
+            await self.announce(owner_id, now_playing, owner_was_elsewhere)
         return now_playing
 
     async def auto_advance(self, owner_id: int, ended_song_id: int) -> NowPlaying | None:
@@ -250,8 +258,12 @@ class Playback:
         restart(target, self.clock())
         return NowPlaying.of(target)
 
-    async def announce(self, owner_id: int, now_playing: NowPlaying | None) -> None:
+    async def announce(
+        self, owner_id: int, now_playing: NowPlaying | None, owner_started_listening: bool = False
+    ) -> None:
         """Tell the profile's listeners, and refresh everyone's "Active users"."""
+        if owner_started_listening:
+            await self.hub.publish(f"user:{owner_id}", {"type": "listening", "profile_id": owner_id})
         await self.hub.publish(
             f"profile:{owner_id}",
             {

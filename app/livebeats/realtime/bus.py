@@ -34,8 +34,9 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
 )
-"""Errors that mean "the database is unreachable right now", not "our bug"."""
+"""Errors that mean "the database cannot serve us right now" (down, restarting, full)."""
 
 
 class BusUnavailable(ConnectionError):
@@ -93,18 +94,20 @@ class PgBus:
         self._listener_task = asyncio.create_task(self._listen_forever(), name="realtime-listen")
         try:
             await asyncio.wait_for(self._listening.wait(), timeout)
+        except asyncio.TimeoutError:
+            await self.stop()
+            raise BusUnavailable(
+                f"realtime bus could not LISTEN on PostgreSQL within {timeout:.0f} s: "
+                f"{self._last_error!r}"
+            ) from self._last_error
+        try:
             self._pool = await asyncpg.create_pool(
                 self._dsn, min_size=1, max_size=self._publish_pool_size,
                 timeout=self._connect_timeout, command_timeout=self._connect_timeout,
             )
-        except BaseException as exc:
+        except CONNECTION_ERRORS as exc:
             await self.stop()
-            if isinstance(exc, asyncio.TimeoutError):
-                raise BusUnavailable(
-                    f"realtime bus could not LISTEN on PostgreSQL within {timeout:.0f} s: "
-                    f"{self._last_error!r}"
-                ) from self._last_error
-            raise
+            raise BusUnavailable(f"realtime bus could not open its publish pool: {exc!r}") from exc
 
     async def stop(self) -> None:
         if self._listener_task is not None:
@@ -156,7 +159,7 @@ class PgBus:
                     self._on_reconnect()
                 await self._watch(conn, lost)
                 log.warning("realtime bus lost its LISTEN connection; reconnecting")
-            except CONNECTION_ERRORS as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever broke, a deaf node must keep trying
                 self._last_error = exc
                 log.warning("realtime bus cannot listen (%r); retrying in %.1f s", exc, backoff)
             finally:

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .bus import BusUnavailable
-from .wire import MAX_PAYLOAD_BYTES, encode, encoded_size
+from .wire import MAX_PAYLOAD_BYTES, PayloadTooLarge, encode, encoded_size
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,17 @@ class PresenceGossip:
         self._budget = MAX_PAYLOAD_BYTES - ENVELOPE_ALLOWANCE - len(node_id.encode())
 
     def check_fits(self, op: list[Any], *, what: str) -> None:
-        """Refuse an op that could never be sent (e.g. a huge user dict), at the caller."""
-        encode(self._envelope("p", o=[op]), what=what)
+        """Refuse, at the caller, an op that could never be sent (e.g. a huge user dict).
+
+        Measured against the batch budget, so an accepted entry also fits in any
+        snapshot part and the sender never meets an entry it cannot send.
+        """
+        size = encoded_size(op)
+        if size > self._budget:
+            raise PayloadTooLarge(
+                f"{what} is {size} bytes as JSON; a presence entry is limited to "
+                f"{self._budget} bytes. Keep user and meta to ids, names and small values."
+            )
 
     def queue(self, op: list[Any]) -> None:
         self._ops.append(op)
@@ -129,7 +138,11 @@ class PresenceGossip:
         return {"n": self._node_id, "k": kind, "i": self._incarnation, **fields}
 
     async def _send(self, envelope: dict[str, Any]) -> None:
-        text = encode(envelope, what="presence update")
+        try:
+            text = encode(envelope, what="presence update")
+        except (PayloadTooLarge, TypeError):
+            log.exception("presence update dropped; the other nodes resync after the gap")
+            return
         backoff = 0.1
         while True:
             try:

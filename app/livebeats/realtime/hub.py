@@ -36,13 +36,6 @@ log = logging.getLogger(__name__)
 
 RESYNC = Outgoing({"type": "resync"})
 
-PRESENCE_SECONDS_PER_CLIENT = 0.0002
-"""Spacing of one topic's presence events per attached client (5,000 clients: 1 s).
-
-Every presence event goes to every client of the topic, so during a join storm
-a fixed rate would cost O(clients) sends per event, many times a second; this
-keeps presence at a bounded share of the CPU, however large the audience.
-"""
 
 
 class RealtimeHub:
@@ -59,6 +52,7 @@ class RealtimeHub:
         node_timeout: float = 15.0,
         meta_interval: float = 1.0,
         presence_debounce: float = 0.1,
+        presence_seconds_per_client: float = 0.001,
         presence_list_limit: int | None = None,
         start_timeout: float = 30.0,
     ) -> None:
@@ -71,8 +65,12 @@ class RealtimeHub:
         node_timeout: seconds of silence after which another node's entries vanish;
             must exceed the heartbeat interval (the default allows two lost heartbeats).
         meta_interval: least seconds between two shared meta updates of one user on a topic.
-        presence_debounce: presence changes within this many seconds make one event
-            (large audiences get fewer, see PRESENCE_SECONDS_PER_CLIENT).
+        presence_debounce: presence changes within this many seconds make one event.
+        presence_seconds_per_client: least spacing of one topic's presence events per
+            attached client (default: 1 s for 1,000 clients). Each event goes to every
+            client of the topic, so during a join storm a fixed rate would cost
+            O(clients) sends many times a second; this bounds presence to a share of
+            the CPU however large the audience (about per-client send cost / spacing).
         presence_list_limit: most users listed in a presence event, None for all;
             ``count`` always has the total. The profile page shows 20 badges,
             then "+ N more", so 20 spares encoding thousands of unseen users.
@@ -88,6 +86,7 @@ class RealtimeHub:
         self._node_timeout = node_timeout
         self._meta_interval = meta_interval
         self._presence_debounce = presence_debounce
+        self._presence_seconds_per_client = presence_seconds_per_client
         self._presence_list_limit = presence_list_limit
         self._subscribers: dict[str, set[Client]] = {}
         self._client_topics: dict[Client, set[str]] = {}
@@ -118,7 +117,7 @@ class RealtimeHub:
         await self._bus.start(timeout=self._start_timeout)
         self._gossip.start()
         self._expiry_task = asyncio.create_task(self._expire_forever(), name="realtime-expiry")
-        await self._bus.publish(self._sync_request(to=None))
+        await self._ask_for_snapshot(to=None)
 
     async def stop(self) -> None:
         """Say goodbye so other nodes drop our users now, not after the timeout."""
@@ -180,9 +179,11 @@ class RealtimeHub:
         if "id" not in user:
             raise ValueError(f"presence user needs an 'id', got keys {sorted(user)}")
         self._gossip.check_fits(["s", topic, user, {}, 0.0], what=f"presence user on {topic!r}")
-        for op in self._table.track(topic, client, user):
+        ops = self._table.track(topic, client, user)
+        for op in ops:
             self._gossip.queue(op)
-        self._mark_dirty({topic})
+        if ops:
+            self._mark_dirty({topic})
 
     async def untrack(self, topic: str, client: Client) -> None:
         self._untrack(topic, client)
@@ -194,12 +195,12 @@ class RealtimeHub:
         that time replaces the pending one and goes out when the interval ends.
         An untracked client is ignored: its ping may arrive before its join.
         """
-        user_id = self._table.set_meta(topic, client, meta)
-        if user_id is None:
+        entry = self._table.local_entry(topic, client)
+        if entry is None:
             return
-        op = self._table.set_op(topic, user_id)
-        self._gossip.check_fits(op, what=f"presence meta on {topic!r}")
-        key = (topic, user_id)
+        self._gossip.check_fits(["s", topic, entry.user, {**entry.meta, **meta}, 0.0],
+                                what=f"presence meta on {topic!r}")
+        key = (topic, self._table.set_meta(topic, client, meta))
         if key in self._meta_timers:
             return
         wait = self._meta_shared_at.get(key, float("-inf")) + self._meta_interval - time.monotonic()
@@ -224,12 +225,13 @@ class RealtimeHub:
 
     def _untrack(self, topic: str, client: Client) -> None:
         op = self._table.untrack(topic, client)
-        if op is not None:
-            self._gossip.queue(op)
-            self._meta_shared_at.pop((topic, op[2]), None)
-            timer = self._meta_timers.pop((topic, op[2]), None)
-            if timer is not None:
-                timer.cancel()
+        if op is None:
+            return
+        self._gossip.queue(op)
+        self._meta_shared_at.pop((topic, op[2]), None)
+        timer = self._meta_timers.pop((topic, op[2]), None)
+        if timer is not None:
+            timer.cancel()
         self._mark_dirty({topic})
 
     def _share_meta(self, key: tuple[str, UserId]) -> None:
@@ -259,7 +261,7 @@ class RealtimeHub:
         self._arm_presence_flush()
         for topic in due & self._subscribers.keys():
             audience = len(self._subscribers[topic])
-            self._presence_due[topic] = now + audience * PRESENCE_SECONDS_PER_CLIENT
+            self._presence_due[topic] = now + audience * self._presence_seconds_per_client
             users = self._table.users(topic)
             self._fanout(topic, Outgoing({
                 "type": "presence", "topic": topic,
@@ -275,7 +277,7 @@ class RealtimeHub:
             return
         dropped = [client for client in subscribers if not client.offer(item)]
         for client in dropped:
-            log.info("dropping a realtime client whose outbox overflowed on %s", topic)
+            log.info("forgetting a realtime client that overflowed or was closed, on %s", topic)
             self.detach_all(client)
 
     def _on_bus_message(self, payload: str) -> None:

@@ -102,6 +102,11 @@ class PresenceTable:
     def tracked_topics(self, client: object) -> list[str]:
         return list(self._tracked.get(client, {}))
 
+    def local_entry(self, topic: str, client: object) -> LocalEntry | None:
+        """The entry `client` counts towards on `topic`, if it is tracked there."""
+        user_id = self._tracked.get(client, {}).get(topic)
+        return None if user_id is None else self._local[topic][user_id]
+
     def set_meta(self, topic: str, client: object, meta: dict[str, Any]) -> UserId | None:
         """Merge `meta` into the client's user entry; returns the user id, or None if untracked."""
         user_id = self._tracked.get(client, {}).get(topic)

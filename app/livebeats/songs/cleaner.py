@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from livebeats.clock import Clock, utc_now
@@ -71,7 +71,7 @@ class Cleaner:
         logger.info("cleaner deleted %d expired songs", len(rows))
         return [row.id for row in rows]
 
-    def _expired(self, cutoff):
+    def _expired(self, cutoff: datetime) -> Select[tuple[Song]]:
         statement = select(Song).join(User, User.id == Song.user_id).where(Song.inserted_at < cutoff)
         if self.admin_usernames:
             statement = statement.where(func.lower(User.username).not_in(self.admin_usernames))

@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from livebeats.errors import InvalidInput, NotAllowed, NotFound
 from livebeats.files.storage import Storage, new_key
 from livebeats.models import Song, SongStatus, User
-from livebeats.playback.service import NowPlaying, Playback, active_song, lock_owner, restart
+from livebeats.playback.service import (
+    NowPlaying,
+    Playback,
+    active_song,
+    listen_to_own_profile,
+    lock_owner,
+    restart,
+)
 from livebeats.songs.mp3 import InvalidSong, read_song_file
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -178,15 +185,17 @@ class Songs:
             session.add_all(songs)
             owner.songs_count += len(songs)
             started: NowPlaying | None = None
+            owner_started_listening = False
             if await active_song(session, owner_id) is None:
                 await session.flush()
                 restart(songs[0], self.playback.clock())
                 started = NowPlaying.of(songs[0])
+                owner_started_listening = listen_to_own_profile(owner)
             await session.flush()
             song_ids = [song.id for song in songs]
         await self.hub.publish(f"profile:{owner_id}", {"type": "songs_changed", "profile_id": owner_id})
         if started:
-            await self.playback.announce(owner_id, started)
+            await self.playback.announce(owner_id, started, owner_started_listening)
         return song_ids
 
     async def delete(self, actor_id: int, song_id: int) -> None:
@@ -201,11 +210,8 @@ class Songs:
             was_active = song.status != SongStatus.STOPPED
             key = song.storage_key
             await session.delete(song)
-            await session.execute(
-                update(Song)
-                .where(Song.user_id == owner.id, Song.position > song.position)
-                .values(position=Song.position - 1)
-            )
+            await session.flush()
+            await renumber_positions(session, [owner.id])
             owner.songs_count = max(owner.songs_count - 1, 0)
         await self.storage.delete(key)
         await self.announce_deleted(actor_id, [song_id], was_active)

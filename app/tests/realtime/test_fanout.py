@@ -55,8 +55,12 @@ async def test_oversize_payload_is_refused_before_anyone_gets_it(make_hub):
     assert inbox_a.messages == [near_limit]
     assert inbox_b.messages == [near_limit]
 
-    with pytest.raises(PayloadTooLarge):
+    with pytest.raises(PayloadTooLarge, match="presence user on 'profile:42'"):
         await hub_a.track(topic=TOPIC, client=client_a, user={"id": 1, "username": "z" * 8000})
+    await hub_a.track(topic=TOPIC, client=client_a, user={"id": 1, "username": "zed"})
+    with pytest.raises(PayloadTooLarge, match="presence meta on 'profile:42'"):
+        await hub_a.update_meta(topic=TOPIC, client=client_a, meta={"note": "z" * 8000})
+    assert hub_a.presence(TOPIC) == [{"id": 1, "username": "zed", "meta": {}}]
 
 
 async def test_stalled_client_is_dropped_without_delaying_others(make_hub):
