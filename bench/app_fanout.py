@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -35,7 +36,8 @@ from urllib.parse import urlencode
 
 import asyncpg
 
-from fanout import REPO, Listener, Node, core_deltas, core_times, percentiles, wait_for_port, wait_quiet
+from fanout import (REPO, Listener, Node, closed_by_server, core_deltas, core_times, percentiles,
+                    wait_for_port, wait_quiet)
 from livebeats.devdb import throwaway_postgres
 
 CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
@@ -152,14 +154,26 @@ async def run_scenario(env: dict[str, str], dsn: str, cookies: dict[str, str], *
         gate = asyncio.Semaphore(50)
         pages: dict[str, list[PageListener]] = {node.name: [] for node in cluster}
 
+        refused: collections.Counter[str] = collections.Counter()
+
         async def connect(number: int) -> None:
             node = cluster[number % nodes]
             async with gate:
-                pages[node.name].append(await open_page(node, path, cookies[f"bench{number}"]))
+                try:
+                    pages[node.name].append(await open_page(node, path, cookies[f"bench{number}"]))
+                except (OSError, asyncio.TimeoutError) as error:
+                    refused[f"node {node.name}: {error!r}"] += 1
 
         started = time.perf_counter()
         await asyncio.gather(*(connect(number) for number in range(1, listeners + 1)))
-        print(f"connected {listeners} listeners in {time.perf_counter() - started:.1f} s")
+        print(f"connected {listeners - sum(refused.values())} of {listeners} listeners "
+              f"in {time.perf_counter() - started:.1f} s")
+        for error, count in refused.items():
+            print(f"  refused {count}x: {error}")
+        if refused:
+            for node in cluster:
+                tail = (logs / f"server-{node.name}.log").read_text(errors="replace").splitlines()[-15:]
+                print(f"  last lines of node {node.name}'s log:", *tail, sep="\n    ")
         everyone = [page for group in pages.values() for page in group]
         await wait_quiet(everyone, quiet=2.0, limit=120)
 
@@ -186,7 +200,8 @@ async def run_scenario(env: dict[str, str], dsn: str, cookies: dict[str, str], *
         busy = [f"cpu{core} {100 * (1 - idle / total):.0f}%"
                 for core, (idle, total) in enumerate(core_deltas(cores_before, core_times()))]
 
-        print(f"connections held: {sum(not page.closed for page in everyone)} of {listeners}")
+        print(f"connections held: {sum(not page.closed for page in everyone)} of {listeners}"
+              f"{closed_by_server(everyone)}")
         for node in cluster:
             group = pages[node.name]
             rss = node.rss_kib()

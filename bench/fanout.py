@@ -2,17 +2,17 @@
 
 Starts a throwaway PostgreSQL and one or two server processes (bench/server.py,
 each pinned to CPU 0 with taskset), opens N listeners on one profile (all on
-node A, or split over nodes A and B), lets the owner (on node A) play/pause,
-and prints connections held, server memory per connection (RSS delta / N) and
-the latency from the owner's action to each listener's receipt, same-node and
-cross-node.
+node A with the owner, split over nodes A and B, or all on node B), lets the
+owner (on node A) play/pause, and prints connections held, server memory per
+connection (RSS delta / N) and the latency from the owner's action to each
+listener's receipt, same-node and cross-node.
 
 The listeners are raw asyncio protocols with a minimal WebSocket framing
 (no library): with 5,000 sockets in one client process, a full client library
 would spend more time than the server and blur what is being measured. This
 process pins itself to CPU 1. Only 127.0.0.1 is used.
 
-    .venv/bin/python bench/fanout.py --listeners 5000 --scenario both
+    .venv/bin/python bench/fanout.py --listeners 5000 --scenario all
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ sys.path.insert(0, str(REPO / "app"))
 from livebeats.devdb import throwaway_postgres  # noqa: E402
 
 SEQ_MARK = b'"seq":'
+RT_PRIORITY = 10
+"""SCHED_FIFO priority for --rt runs; the kernel still leaves 5% of each core to others."""
 
 
 class Listener(asyncio.Protocol):
@@ -60,6 +62,7 @@ class Listener(asyncio.Protocol):
         self.buffer = bytearray()
         self.upgraded = False
         self.closed = False
+        self.close_code: int | None = None
         self.received: dict[int, float] = {}
         self.messages = 0
         self.last_message_at = 0.0
@@ -112,6 +115,7 @@ class Listener(asyncio.Protocol):
                 self._send(0xA, payload)
             elif opcode == 0x8:
                 self.closed = True
+                self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
 
     def event_number(self, payload: bytes) -> int | None:
         """Which owner action this message reports, if any: the bench server echoes "seq"."""
@@ -153,12 +157,12 @@ class Node:
 
 
 @contextlib.contextmanager
-def servers(dsn: str, count: int, *, cpu: str, ws: str) -> Iterator[list[Node]]:
+def servers(dsn: str, count: int, *, cpu: str, ws: str, rt: bool) -> Iterator[list[Node]]:
     nodes = []
     try:
         for index in range(count):
             name, port = "AB"[index], 4101 + index
-            command = ["taskset", "-c", cpu, sys.executable, str(REPO / "bench" / "server.py"),
+            command = [*pinned(cpu, rt), sys.executable, str(REPO / "bench" / "server.py"),
                        "--dsn", dsn, "--port", str(port), "--node-id", f"bench-{name}",
                        "--ws", ws]
             process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(REPO / "app")})
@@ -169,6 +173,16 @@ def servers(dsn: str, count: int, *, cpu: str, ws: str) -> Iterator[list[Node]]:
             node.process.terminate()
         for node in nodes:
             node.process.wait(timeout=30)
+
+
+def pinned(cpu: str, rt: bool) -> list[str]:
+    """Command prefix: pin to `cpu`; with `rt`, also outrank other work there (SCHED_FIFO)."""
+    return [*(["chrt", "-f", str(RT_PRIORITY)] if rt else []), "taskset", "-c", cpu]
+
+
+def make_realtime() -> None:
+    """Give this process SCHED_FIFO priority, so its receipt times are not other work's delays."""
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
 
 
 async def open_listener(node: Node, user_id: int, *, owner: bool = False) -> Listener:
@@ -201,6 +215,13 @@ async def wait_quiet(listeners: list[Listener], quiet: float, limit: float) -> N
         await asyncio.sleep(0.2)
 
 
+def closed_by_server(listeners: list[Listener]) -> str:
+    codes = collections.Counter(l.close_code for l in listeners if l.closed)
+    if not codes:
+        return ""
+    return " (closed: " + ", ".join(f"{count} with code {code}" for code, count in codes.items()) + ")"
+
+
 def core_times() -> list[tuple[int, int]]:
     """(idle, total) jiffies per CPU, to see whether a core was saturated."""
     times = []
@@ -224,11 +245,20 @@ def percentiles(samples: list[float]) -> str:
             f"max {ordered[-1] * 1000:6.1f} ms  ({len(ordered)} receipts)")
 
 
-async def run_scenario(dsn: str, *, listeners: int, nodes: int, actions: int, ws: str,
-                       profile: str | None) -> None:
+SCENARIOS = {
+    "one": (1, [0], "all listeners on node A, with the owner"),
+    "split": (2, [0, 1], "listeners split evenly over node A (owner's) and node B"),
+    "cross": (2, [1], "all listeners on node B, the owner on node A"),
+}
+"""name: (server processes, indexes of the nodes holding listeners, description)."""
+
+
+async def run_scenario(dsn: str, scenario: str, *, listeners: int, actions: int, ws: str,
+                       profile: str | None, rt: bool) -> None:
     Listener.arrivals.clear()
-    print(f"\n== {listeners} listeners on {nodes} node(s), owner on node A, {actions} actions ==")
-    with servers(dsn, nodes, cpu="0", ws=ws) as cluster:
+    nodes, holders, description = SCENARIOS[scenario]
+    print(f"\n== {scenario}: {listeners} listeners, {description}, {actions} actions ==")
+    with servers(dsn, nodes, cpu="0", ws=ws, rt=rt) as cluster:
         deadline = time.monotonic() + 30
         for node in cluster:
             await wait_for_port(node, deadline)
@@ -240,7 +270,7 @@ async def run_scenario(dsn: str, *, listeners: int, nodes: int, actions: int, ws
         gate = asyncio.Semaphore(200)
 
         async def connect(user_id: int) -> None:
-            node = cluster[user_id % nodes]
+            node = cluster[holders[user_id % len(holders)]]
             async with gate:
                 node.listeners.append(await open_listener(node, user_id))
 
@@ -252,7 +282,7 @@ async def run_scenario(dsn: str, *, listeners: int, nodes: int, actions: int, ws
         profiler = None
         if profile:
             profiler = subprocess.Popen(["py-spy", "record", "--pid", str(cluster[0].process.pid),
-                                         "--format", "raw", "--rate", "250", "--nonblocking", "--idle",
+                                         "--format", "raw", "--rate", "250", "--nonblocking",
                                          "--output", profile],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             await asyncio.sleep(1.0)
@@ -275,8 +305,10 @@ async def run_scenario(dsn: str, *, listeners: int, nodes: int, actions: int, ws
         busy = [f"cpu{core} {100 * (1 - idle / total):.0f}%"
                 for core, (idle, total) in enumerate(core_deltas(cores_before, core_times()))]
         held = sum(not l.closed for l in everyone)
-        print(f"connections held: {held} of {listeners}")
+        print(f"connections held: {held} of {listeners}{closed_by_server(everyone)}")
         for node in cluster:
+            if not node.listeners:
+                continue
             rss = node.rss_kib()
             per_connection = (rss - baseline[node.name]) / max(1, len(node.listeners))
             where = "same-node" if node is cluster[0] else "cross-node"
@@ -299,21 +331,23 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listeners", type=int, default=5000)
     parser.add_argument("--actions", type=int, default=20, help="play/pause actions per scenario")
-    parser.add_argument("--scenario", choices=["one", "two", "both"], default="both",
-                        help="listeners on one node, split over two nodes, or both runs")
+    parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all",
+                        help="; ".join(f"{name}: {text}" for name, (_n, _h, text) in SCENARIOS.items()))
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn WebSocket implementation")
     parser.add_argument("--profile", help="write py-spy's raw (collapsed) samples of node A here")
+    parser.add_argument("--rt", action="store_true",
+                        help="run servers and this client with SCHED_FIFO priority (root), so other "
+                             "work on a shared machine does not inflate the latencies")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     os.sched_setaffinity(0, {1})
+    if args.rt:
+        make_realtime()
     with throwaway_postgres() as dsn:
-        if args.scenario in ("one", "both"):
-            await run_scenario(dsn, listeners=args.listeners, nodes=1, actions=args.actions, ws=args.ws,
-                               profile=args.profile)
-        if args.scenario in ("two", "both"):
-            await run_scenario(dsn, listeners=args.listeners, nodes=2, actions=args.actions, ws=args.ws,
-                               profile=None)
+        for scenario in SCENARIOS if args.scenario == "all" else [args.scenario]:
+            await run_scenario(dsn, scenario, listeners=args.listeners, actions=args.actions, ws=args.ws,
+                               profile=args.profile if scenario == "one" else None, rt=args.rt)
 
 
 if __name__ == "__main__":

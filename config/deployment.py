@@ -119,6 +119,9 @@ class DeploymentConfig:
         "DB_MAX_ALLOCATED_STORAGE", 100, "Storage autoscaling ceiling in GiB, above DB_ALLOCATED_STORAGE."
     )
     db_backup_retention_days: int = _setting("DB_BACKUP_RETENTION_DAYS", 7, "Automated backup retention, 1 to 35 days.")
+    db_multi_az: bool = _setting(
+        "DB_MULTI_AZ", False, "true: a standby in a second zone with automatic failover (about twice the cost of one instance)."
+    )
     log_retention_days: int = _setting("LOG_RETENTION_DAYS", 30, "CloudWatch log retention in days.")
     throwaway: bool = _setting(
         "THROWAWAY",

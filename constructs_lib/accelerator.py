@@ -16,6 +16,8 @@ from cdktf_cdktf_provider_aws.globalaccelerator_listener import (
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from constructs_lib.policy_checks import skip_check
+
 
 class GlobalAccelerator(Construct):
     """TCP listener on the site's ports, sticky by source IP, one endpoint group per region.
@@ -40,6 +42,12 @@ class GlobalAccelerator(Construct):
         super().__init__(scope, id)
         self.accelerator = GlobalacceleratorAccelerator(
             self, "Accelerator", provider=provider, name=name, ip_address_type="IPV4", enabled=True
+        )
+        skip_check(
+            self.accelerator,
+            "CKV_AWS_75",
+            "Flow logs need an S3 bucket with a delivery policy; client IPs reach the load balancers "
+            "(client IP preservation) and the VPC flow logs of both regions record every connection",
         )
         listener = GlobalacceleratorListener(
             self,

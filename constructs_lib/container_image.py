@@ -72,7 +72,8 @@ class ContainerImage(Construct):
             name=f"{name_prefix}/app",
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
-            encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type="AES256")],
+            # KMS with the AWS-managed aws/ecr key: encrypted by KMS without a key to administer.
+            encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type="KMS")],
             force_delete=force_delete,
         )
         EcrLifecyclePolicy(

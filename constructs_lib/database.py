@@ -14,6 +14,7 @@ from constructs import Construct
 
 from config import DeploymentConfig
 from constructs_lib.network import RegionalNetwork
+from constructs_lib.policy_checks import skip_check
 
 POSTGRES_PORT = 5432
 
@@ -103,6 +104,7 @@ class PostgresDatabase(Construct):
             vpc_security_group_ids=[self.security_group.id],
             publicly_accessible=False,
             backup_retention_period=config.db_backup_retention_days,
+            multi_az=config.db_multi_az,
             copy_tags_to_snapshot=True,
             deletion_protection=not config.throwaway,
             skip_final_snapshot=config.throwaway,
@@ -110,6 +112,31 @@ class PostgresDatabase(Construct):
             iam_database_authentication_enabled=True,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
             tags={"Name": name},
+        )
+        self._accepted_findings(config)
+
+    def _accepted_findings(self, config: DeploymentConfig) -> None:
+        """The policy-scan findings this database is accepted with, and why."""
+        if not config.db_multi_az:
+            skip_check(
+                self.instance,
+                "CKV_AWS_157",
+                "Single zone by default, as the original, for cost: automated backups restore it elsewhere; "
+                "DB_MULTI_AZ=true adds a standby with automatic failover",
+            )
+        if config.throwaway:
+            skip_check(self.instance, "CKV_AWS_293", "THROWAWAY=true: a disposable environment is destroyed by design")
+        skip_check(
+            self.instance,
+            "CKV_AWS_353",
+            "Performance Insights is being retired in favour of CloudWatch Database Insights; queries slower "
+            "than one second are logged (log_min_duration_statement) and exported to CloudWatch Logs",
+        )
+        skip_check(
+            self.instance,
+            "CKV_AWS_118",
+            "Standard RDS metrics in CloudWatch cover this single small instance; enhanced (OS-level) "
+            "monitoring needs a monitoring role and costs log ingestion, so it is the operator's choice",
         )
 
     @property

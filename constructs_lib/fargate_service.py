@@ -12,7 +12,6 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
 )
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
@@ -32,7 +31,9 @@ from constructs import Construct
 
 from config import DeploymentConfig
 from constructs_lib.iam import Statement, service_role
+from constructs_lib.logs import retained_log_group
 from constructs_lib.network import ANYWHERE, RegionalNetwork
+from constructs_lib.policy_checks import skip_check
 
 CONTAINER_NAME = "app"
 CONTAINER_PORT = 4000
@@ -40,6 +41,10 @@ HEALTH_CHECK_PATH = "/signin"
 HTTP_PORT = 80
 HTTPS_PORT = 443
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+_HTTP_UNTIL_CERTIFICATES = (
+    "HTTP only until PRIMARY_CERTIFICATE_ARN and SECONDARY_CERTIFICATE_ARN are set (the accelerator's DNS "
+    "name has no certificate); with them the ALB serves HTTPS (TLS 1.2+) and redirects HTTP to it"
+)
 _ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repository>[^:@]+)")
 
 
@@ -80,8 +85,8 @@ class LoadBalancedFargateService(Construct):
         self.cluster = EcsCluster(
             self, "Cluster", provider=provider, name=name, setting=[EcsClusterSetting(name="containerInsights", value="enabled")]
         )
-        self.log_group = CloudwatchLogGroup(
-            self, "Logs", provider=provider, name=f"/ecs/{name}", retention_in_days=config.log_retention_days
+        self.log_group = retained_log_group(
+            self, "Logs", provider=provider, name=f"/ecs/{name}", retention_days=config.log_retention_days
         )
         execution_role = service_role(
             self,
@@ -148,7 +153,7 @@ class LoadBalancedFargateService(Construct):
             tags={"Name": f"{name}-tasks"},
         )
         for port in (HTTP_PORT, HTTPS_PORT) if https else (HTTP_PORT,):
-            VpcSecurityGroupIngressRule(
+            public_ingress = VpcSecurityGroupIngressRule(
                 self,
                 f"PublicIngress{port}",
                 provider=provider,
@@ -159,6 +164,13 @@ class LoadBalancedFargateService(Construct):
                 to_port=port,
                 cidr_ipv4=ANYWHERE,
             )
+            if port == HTTP_PORT:
+                skip_check(
+                    public_ingress,
+                    "CKV_AWS_260",
+                    "The site is public: the accelerator preserves client IPs, so the load balancer must admit "
+                    "port 80 from any address (it redirects to HTTPS when certificates are configured)",
+                )
         VpcSecurityGroupEgressRule(
             self,
             "LoadBalancerToTasks",
@@ -204,6 +216,7 @@ class LoadBalancedFargateService(Construct):
             enable_deletion_protection=not config.throwaway,
             idle_timeout=120,
         )
+        self._load_balancer_exceptions(throwaway=config.throwaway, https=https)
         target_group = LbTargetGroup(
             self,
             "TargetGroup",
@@ -218,25 +231,29 @@ class LoadBalancedFargateService(Construct):
                 enabled=True, path=HEALTH_CHECK_PATH, matcher="200", interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3
             ),
         )
+        if not https:
+            skip_check(target_group, "CKV_AWS_378", _HTTP_UNTIL_CERTIFICATES)
         forward = LbListenerDefaultAction(type="forward", target_group_arn=target_group.arn)
-        listeners = [
-            LbListener(
-                self,
-                "Http",
-                provider=provider,
-                load_balancer_arn=self.load_balancer.arn,
-                port=HTTP_PORT,
-                protocol="HTTP",
-                default_action=[
-                    LbListenerDefaultAction(
-                        type="redirect",
-                        redirect=LbListenerDefaultActionRedirect(port=str(HTTPS_PORT), protocol="HTTPS", status_code="HTTP_301"),
-                    )
-                    if https
-                    else forward
-                ],
-            )
-        ]
+        http_listener = LbListener(
+            self,
+            "Http",
+            provider=provider,
+            load_balancer_arn=self.load_balancer.arn,
+            port=HTTP_PORT,
+            protocol="HTTP",
+            default_action=[
+                LbListenerDefaultAction(
+                    type="redirect",
+                    redirect=LbListenerDefaultActionRedirect(port=str(HTTPS_PORT), protocol="HTTPS", status_code="HTTP_301"),
+                )
+                if https
+                else forward
+            ],
+        )
+        if not https:
+            skip_check(http_listener, "CKV_AWS_2", _HTTP_UNTIL_CERTIFICATES)
+            skip_check(http_listener, "CKV_AWS_103", _HTTP_UNTIL_CERTIFICATES)
+        listeners = [http_listener]
         if https:
             listeners.append(
                 LbListener(
@@ -282,8 +299,35 @@ class LoadBalancedFargateService(Construct):
             # Autoscaling owns the running count between DESIRED_COUNT and MAX_COUNT.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]) if config.autoscaling_enabled else None,
         )
+        if network.tasks_need_public_ip:
+            skip_check(
+                self.service,
+                "CKV_AWS_333",
+                "NAT_MODE=none (the default, as the original): without a NAT gateway tasks reach ECR, Secrets "
+                "Manager and GitHub through a public IP; their security group admits only port 4000 from the "
+                "load balancer. NAT_MODE=single or per_az keeps tasks private",
+            )
         if config.autoscaling_enabled:
             self._autoscaling(provider, config, name)
+
+    def _load_balancer_exceptions(self, *, throwaway: bool, https: bool) -> None:
+        """The policy-scan findings an internet-facing load balancer here is accepted with, and why."""
+        skip_check(
+            self.load_balancer,
+            "CKV_AWS_91",
+            "Access logs need a log bucket per region with the ELB log-delivery policy; connections are already "
+            "recorded by the VPC flow logs, so per-request ALB logs are the operator's choice",
+        )
+        skip_check(
+            self.load_balancer,
+            "CKV2_AWS_28",
+            "ALB is internet-facing by design: it is the accelerator's endpoint. AWS WAF (priced per rule and "
+            "request) is the operator's choice; the ALB drops invalid header fields",
+        )
+        if throwaway:
+            skip_check(self.load_balancer, "CKV_AWS_150", "THROWAWAY=true: a disposable environment is destroyed by design")
+        if not https:
+            skip_check(self.load_balancer, "CKV2_AWS_20", _HTTP_UNTIL_CERTIFICATES)
 
     def _execution_statements(self, image_uri: str, repository_arn: str | None, secret_arns: Sequence[str]) -> list[Statement]:
         """What ECS needs to start a task: pull the image, write its logs, read its secrets."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 
 from cdktf import Fn
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
@@ -21,6 +20,8 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from constructs import Construct
 
 from constructs_lib.iam import service_role
+from constructs_lib.logs import retained_log_group
+from constructs_lib.policy_checks import skip_check
 
 ANYWHERE = "0.0.0.0/0"
 TIERS = ("public", "app", "isolated")
@@ -77,6 +78,12 @@ class RegionalNetwork(Construct):
         # Closing the default group means nothing is reachable by accident.
         DefaultSecurityGroup(self, "DefaultSecurityGroup", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-default-closed"})
         zones = DataAwsAvailabilityZones(self, "Zones", provider=provider, state="available")
+        skip_check(
+            zones,
+            "CKV_AWS_394",
+            "Subnets take the first AZ_COUNT zones of the region by index; pinning zone names would tie "
+            "the stack to one region, and a zone AWS adds later is not used until AZ_COUNT grows",
+        )
         gateway = InternetGateway(self, "InternetGateway", provider=provider, vpc_id=self.vpc.id, tags={"Name": name})
 
         subnets: dict[str, list[Subnet]] = {}
@@ -144,8 +151,8 @@ class RegionalNetwork(Construct):
         return gateways
 
     def _flow_logs(self, provider: AwsProvider, name: str, retention_days: int) -> None:
-        log_group = CloudwatchLogGroup(
-            self, "FlowLogGroup", provider=provider, name=f"/vpc/{name}/flow-logs", retention_in_days=retention_days
+        log_group = retained_log_group(
+            self, "FlowLogGroup", provider=provider, name=f"/vpc/{name}/flow-logs", retention_days=retention_days
         )
         role = service_role(
             self,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -43,7 +43,6 @@ class Services:
     """Everything a request handler may need, created once per process in the lifespan."""
 
     settings: Settings
-    engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     hub: RealtimeHub
     storage: Storage
@@ -72,7 +71,6 @@ def create_app(settings: Settings) -> Starlette:
             songs = Songs(sessions, hub, storage, playback, settings.secret_key_base)
             app.state.services = Services(
                 settings=settings,
-                engine=engine,
                 sessions=sessions,
                 hub=hub,
                 storage=storage,

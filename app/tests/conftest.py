@@ -56,6 +56,7 @@ def app_env(database_url: str, github: FakeGitHub, storage_dir: Path) -> dict[st
         "GITHUB_API_URL": github.url,
         "STORAGE_DIR": str(storage_dir),
         "AWS_REGION": "eu-west-2",
+        "PRIMARY_REGION": "eu-west-2",
         "POOL_SIZE": "10",
         "ADMIN_USERNAMES": "keeper",
     }
@@ -83,7 +84,7 @@ def second_server(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(autouse=True)
 async def clean_database(request: pytest.FixtureRequest) -> None:
-    """Empty tables before each app test (the realtime package's own tests need no database)."""
+    """Empty tables and song storage before each app test (the realtime package's own tests need neither)."""
     if "realtime" in request.node.path.parts:
         return
     database_url = request.getfixturevalue("database_url")
@@ -93,6 +94,8 @@ async def clean_database(request: pytest.FixtureRequest) -> None:
         await connection.execute("TRUNCATE users, identities, songs RESTART IDENTITY CASCADE")
     finally:
         await connection.close()
+    for stored in request.getfixturevalue("storage_dir").iterdir():
+        stored.unlink()
     github.reset()
 
 

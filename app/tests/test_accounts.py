@@ -62,6 +62,12 @@ async def test_valid_edge_usernames(browsers):
     assert (await save_settings(alice, "A_B-c9")).status_code == 303, "own name in another case is fine"
 
 
+async def test_control_characters_are_removed_from_tagline(browsers):
+    alice = await browsers("alice")
+    assert (await save_settings(alice, "alice", "beats\x00 and more")).status_code == 303
+    assert "beats and more" in (await alice.page("/alice")).text
+
+
 async def test_tagline_is_required(browsers):
     alice = await browsers("alice")
     response = await save_settings(alice, "alice", "   ")

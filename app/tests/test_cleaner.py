@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 
 import asyncpg
 from sqlalchemy import func, select
@@ -87,3 +89,25 @@ async def test_only_one_node_cleans_at_a_time(browsers, engine, hub, database_ur
 
 async def test_nothing_to_clean(engine, hub, storage_dir):
     assert await make_cleaner(engine, hub, storage_dir).run_once() == []
+
+
+async def test_uploads_never_saved_are_swept(browsers, engine, hub, storage_dir):
+    owner = await browsers("owner")
+
+    async def new_file(action) -> str:
+        before = {path.name for path in storage_dir.glob("*.mp3")}
+        await action
+        [created] = {path.name for path in storage_dir.glob("*.mp3")} - before
+        return created
+
+    saved = await new_file(owner.add_songs([("Kept - Band.mp3", mp3_bytes(3))]))
+    forgotten = await new_file(owner.upload("Forgotten - Band.mp3", mp3_bytes(3)))
+    fresh = await new_file(owner.upload("Fresh - Band.mp3", mp3_bytes(3)))
+    eight_hours_ago = time.time() - 8 * 3600
+    for key in (saved, forgotten):
+        os.utime(storage_dir / key, (eight_hours_ago, eight_hours_ago))
+
+    assert await make_cleaner(engine, hub, storage_dir).run_once() == []
+    assert (storage_dir / saved).exists(), "a song's file stays, however old"
+    assert (storage_dir / fresh).exists(), "a recent upload may still be saved"
+    assert not (storage_dir / forgotten).exists()

@@ -41,7 +41,8 @@ async def test_origin_must_match_host_ignoring_case(browsers, server):
 async def test_origin_must_match_app_hostname_when_set(browsers, second_server):
     alice = await browsers("alice", target=second_server)
     async with alice.live(origin="https://livebeats.EXAMPLE.test") as socket:
-        assert (await receive(socket, "state"))["region"] == "us-east-1"
+        state = await receive(socket, "state")
+        assert (state["region"], state["primary_region"]) == ("us-east-1", "eu-west-2")
     with pytest.raises(InvalidStatus) as refused:
         async with alice.live(origin=second_server.url):
             pass
@@ -70,6 +71,7 @@ async def test_malformed_messages_get_errors_and_the_socket_survives(browsers):
             '{"type": "toggle", "song_id": "7"}': "'song_id' must be a non-negative integer",
             '{"type": "toggle", "song_id": true}': "'song_id' must be a non-negative integer",
             '{"type": "toggle", "song_id": 999999}': "That song no longer exists.",
+            '{"type": "toggle", "song_id": 99999999999999999999}': "'song_id' must be a non-negative integer",
             '{"type": "move", "song_id": 1, "position": -1}': "'position' must be a non-negative integer",
             '{"type": "listen", "profile_id": 424242}': "That profile no longer exists.",
         }
@@ -286,7 +288,7 @@ async def test_page_gets_fresh_state_after_the_realtime_connection_returns(brows
         assert first["player"]["id"] == songs[0]
         await sql(
             database_url,
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'livebeats-listen %'",
         )
         again = await receive(socket, "state", timeout=10)
         assert again["player"]["id"] == songs[0] and again["region"] == "eu-west-2"

@@ -166,6 +166,14 @@ async def test_only_the_owner_uploads(browsers, database_url):
     assert await rows(database_url, "SELECT id FROM songs") == []
 
 
+async def test_signed_out_upload_gets_json_401(browsers):
+    anonymous = await browsers()
+    response = await anonymous.http.post(
+        "/alice/songs/uploads", content=mp3_bytes(2), headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 401 and response.json() == {"error": "Please sign in."}
+
+
 async def test_upload_needs_csrf_token(browsers):
     alice = await browsers("alice")
     alice.csrf = "forged"
@@ -216,3 +224,20 @@ async def test_streamed_upload_without_length_is_cut_at_the_limit(browsers):
     )
     assert response.status_code == 413
     assert response.json()["error"] == "Endless.mp3 is larger than 20 MB, the most a song file may be."
+
+
+async def test_control_characters_never_reach_the_database(browsers, database_url):
+    alice = await browsers("alice")
+    pending = await alice.upload("Nul\x00 Title - Ar\x07tist.mp3", mp3_bytes(2))
+    assert pending.status_code == 200, pending.text
+    assert (pending.json()["title"], pending.json()["artist"]) == ("Nul Title", "Artist")
+    response = await alice.save([pending.json() | {"attribution": "CC\x00 BY"}])
+    assert response.status_code == 200, response.text
+    [song] = await rows(database_url, "SELECT title, attribution FROM songs")
+    assert (song["title"], song["attribution"]) == ("Nul Title", "CC BY")
+
+
+async def test_odd_profile_paths_are_not_found(browsers):
+    alice = await browsers("alice")
+    for path in ("/%00", "/" + "x" * 300, "/a%20b", "/favicon.ico"):
+        assert (await alice.http.get(path)).status_code == 404, path

@@ -4,7 +4,8 @@
 database app routing`` with the cdktf CLI, re-plan every stack (no changes),
 deploy again (nothing changes), destroy, and check the emulator holds nothing
 of ours. Terraform's real plan/apply does the work; the emulator stands in for
-AWS. Wall times per stack go to ``artifacts/deploy-cycle-timings.json``.
+AWS. Wall times per stack go to ``artifacts/deploy-cycle-timings.json``, the
+logs of every step to ``.local/deploy-cycle/logs``.
 
 It takes several minutes, so it runs only with ``RUN_DEPLOY_CYCLE=1``.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -35,6 +37,8 @@ STACKS = ("foundation", "database", "app", "routing")
 CDKTF = REPO / "node_modules" / ".bin" / "cdktf"
 COMMAND_TIMEOUT_SECONDS = 1800
 TIMINGS = REPO / "artifacts" / "deploy-cycle-timings.json"
+# The synthesized stacks, the emulator's log and one log per step, kept after the run.
+WORKDIR = REPO / ".local" / "deploy-cycle"
 # Terminal control sequences and the progress spinner the cdktf CLI prints.
 TERMINAL_NOISE = re.compile(
     r"\x1b\[[0-9;]*[A-Za-z]|^\S\s+(Starting|Synthesizing|Processing).*$|^\d+ Stacks? deploying.*$"
@@ -95,7 +99,7 @@ class Cycle:
         (self.logs / f"{step}.log").write_text(output)
         self.timings[step] = {stack: round(t[-1] - t[0], 1) for stack, t in seen.items()}
         self.timings[step]["total"] = round(time.monotonic() - started, 1)
-        assert returncode == 0, f"cdktf {' '.join(args)} failed:\n{output[-6000:]}"
+        assert returncode == 0, f"cdktf {' '.join(args)} failed (log: {self.logs / step}.log):\n{output[-6000:]}"
         return output
 
     def plan(self, stack: str) -> tuple[int, str]:
@@ -124,10 +128,11 @@ class Cycle:
 
 
 @pytest.fixture(scope="module")
-def cycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cycle]:
-    workdir = tmp_path_factory.mktemp("deploy-cycle")
-    with running_emulator(workdir / "emulator.log") as url:
-        cycle = Cycle(url, workdir)
+def cycle() -> Iterator[Cycle]:
+    shutil.rmtree(WORKDIR, ignore_errors=True)
+    WORKDIR.mkdir(parents=True)
+    with running_emulator(WORKDIR / "emulator.log") as url:
+        cycle = Cycle(url, WORKDIR)
         yield cycle
     TIMINGS.parent.mkdir(exist_ok=True)
     TIMINGS.write_text(json.dumps(cycle.timings, indent=2) + "\n")
@@ -135,9 +140,9 @@ def cycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cycle]:
 
 
 def test_deploy_replan_redeploy_destroy(cycle: Cycle) -> None:
-    cycle.cdktf("diff-bootstrap-before-deploy", "diff", "bootstrap", "--skip-provider-lock")
+    assert "to add" in cycle.cdktf("diff-bootstrap-before-deploy", "diff", "bootstrap", "--skip-provider-lock")
     cycle.cdktf("deploy-bootstrap", "deploy", "bootstrap", "--auto-approve", "--skip-provider-lock")
-    cycle.cdktf("diff-foundation-before-deploy", "diff", "foundation", "--skip-provider-lock")
+    assert "to add" in cycle.cdktf("diff-foundation-before-deploy", "diff", "foundation", "--skip-provider-lock")
 
     cycle.cdktf("deploy", "deploy", *STACKS, "--auto-approve", "--skip-provider-lock")
 
@@ -169,7 +174,10 @@ def assert_nothing_of_ours_left(cycle: Cycle) -> None:
         assert [c["clusterName"] for c in clusters if c["status"] == "ACTIVE"] == [], region
         assert cycle.client("elbv2", region).describe_load_balancers()["LoadBalancers"] == [], region
         assert cycle.client("secretsmanager", region).list_secrets()["SecretList"] == [], region
+        assert cycle.client("logs", region).describe_log_groups()["logGroups"] == [], region
     accelerators = cycle.client("globalaccelerator", config.global_accelerator_region).list_accelerators()
     assert accelerators["Accelerators"] == []
     buckets = [b["Name"] for b in cycle.client("s3", config.primary_region).list_buckets()["Buckets"]]
     assert buckets == [config.state_bucket]
+    roles = cycle.client("iam", config.primary_region).list_roles()["Roles"]
+    assert [r["RoleName"] for r in roles if not r["Path"].startswith("/aws-service-role/")] == []

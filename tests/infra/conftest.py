@@ -47,12 +47,20 @@ class Synthesized:
         return next(iter(found.values()))
 
 
-def _synth(config: DeploymentConfig, outdir: Path) -> Synthesized:
-    from main import build_app
+# One synth per configuration for the whole session, also for the suites that
+# import these fixtures into their own conftest (tests/security).
+_SYNTHESIZED: dict[DeploymentConfig, Synthesized] = {}
 
-    app = build_app(config, outdir=str(outdir))
-    app.synth()
-    return Synthesized(app=app, outdir=outdir)
+
+def _synth(config: DeploymentConfig, tmp_path_factory: pytest.TempPathFactory, name: str) -> Synthesized:
+    if config not in _SYNTHESIZED:
+        from main import build_app
+
+        outdir = tmp_path_factory.mktemp(name)
+        app = build_app(config, outdir=str(outdir))
+        app.synth()
+        _SYNTHESIZED[config] = Synthesized(app=app, outdir=outdir)
+    return _SYNTHESIZED[config]
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +70,7 @@ def default_config() -> DeploymentConfig:
 
 @pytest.fixture(scope="session")
 def synthesized(default_config: DeploymentConfig, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return _synth(default_config, tmp_path_factory.mktemp("cdktf-default"))
+    return _synth(default_config, tmp_path_factory, "cdktf-default")
 
 
 @pytest.fixture(scope="session")
@@ -83,4 +91,4 @@ def variant_config(default_config: DeploymentConfig) -> DeploymentConfig:
 
 @pytest.fixture(scope="session")
 def variant(variant_config: DeploymentConfig, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return _synth(variant_config, tmp_path_factory.mktemp("cdktf-variant"))
+    return _synth(variant_config, tmp_path_factory, "cdktf-variant")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from livebeats.accounts.github import GitHubIdentity
 from livebeats.errors import InvalidInput, NotFound
 from livebeats.models import Identity, User
+from livebeats.text import clean_text
 
 USERNAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{2,32}$")
 USERNAME_RULE = "2 to 32 characters: letters, digits, '_' or '-'"
@@ -63,6 +64,8 @@ class Accounts:
             return await session.get(User, user_id)
 
     async def by_username(self, username: str) -> User | None:
+        if not USERNAME_PATTERN.match(username):
+            return None
         async with self.sessions() as session:
             return await session.scalar(select(User).where(func.lower(User.username) == username.lower()))
 
@@ -127,7 +130,7 @@ class Accounts:
             return user
 
     async def update_settings(self, user_id: int, *, username: str, tagline: str) -> User:
-        username, tagline = username.strip(), tagline.strip()
+        username, tagline = clean_text(username), clean_text(tagline)
         errors: dict[str, str] = {}
         if problem := username_problem(username):
             errors["username"] = problem

@@ -10,6 +10,7 @@ import asyncio
 import shutil
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -50,6 +51,17 @@ class Storage(Protocol):
     def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
         """Bytes `start`..`end` inclusive, in chunks."""
 
+    async def keys_stored_before(self, cutoff: datetime) -> list[str]:
+        """Keys of files written before `cutoff` (for sweeping uploads never saved as songs)."""
+
+
+def _is_key(name: str) -> bool:
+    try:
+        _checked(name)
+    except ValueError:
+        return False
+    return True
+
 
 class LocalStorage:
     """Songs in a local directory: the default, for development and single hosts."""
@@ -72,6 +84,17 @@ class LocalStorage:
             return (await asyncio.to_thread(self._path(key).stat)).st_size
         except FileNotFoundError as error:
             raise StoredFileMissing(key) from error
+
+    async def keys_stored_before(self, cutoff: datetime) -> list[str]:
+        def scan() -> list[str]:
+            limit = cutoff.timestamp()
+            return [
+                path.name
+                for path in self.directory.iterdir()
+                if _is_key(path.name) and path.stat().st_mtime < limit
+            ]
+
+        return await asyncio.to_thread(scan)
 
     async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
         try:
@@ -124,6 +147,18 @@ class S3Storage:
                 raise StoredFileMissing(key) from error
             raise
         return head["ContentLength"]
+
+    async def keys_stored_before(self, cutoff: datetime) -> list[str]:
+        def scan() -> list[str]:
+            keys = []
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for item in page.get("Contents", []):
+                    name = item["Key"].removeprefix(self.prefix)
+                    if _is_key(name) and item["LastModified"] < cutoff:
+                        keys.append(name)
+            return keys
+
+        return await asyncio.to_thread(scan)
 
     async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
         try:

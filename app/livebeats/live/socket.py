@@ -49,9 +49,13 @@ def origin_allowed(origin: str | None, app_hostname: str | None, host: str | Non
     return parts.netloc.lower() == expected.strip().lower()
 
 
+MAX_ID = 2**63 - 1
+"""The largest id PostgreSQL's bigint holds; larger numbers cannot name anything."""
+
+
 def positive_int(message: dict[str, Any], field: str) -> int:
     value = message.get(field)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
         raise InvalidInput(f"'{field}' must be a non-negative integer.")
     return value
 
@@ -137,6 +141,7 @@ class LiveConnection:
         await self.send({
             "type": "state",
             "region": self.services.settings.aws_region,
+            "primary_region": self.services.settings.primary_region or self.services.settings.aws_region,
             "listening_profile_id": self.listening_profile_id,
             "player": player,
             "active_users": users,

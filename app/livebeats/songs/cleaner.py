@@ -4,6 +4,10 @@ Exactly one node in the whole deployment works at a time: the run happens
 inside a transaction holding a PostgreSQL transaction-level advisory lock, and
 a node that cannot get the lock skips its turn. Deletions renumber positions,
 fix song counts and are announced to open pages like an owner's delete.
+
+The same run sweeps stored files that no song names: uploads whose form was
+never saved. Their upload token has expired by then, so none can still become
+a song.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from livebeats.clock import Clock, utc_now
 from livebeats.files.storage import Storage
 from livebeats.models import Song, SongStatus, User
-from livebeats.songs.service import Songs, delete_rows, renumber_positions
+from livebeats.songs.service import PENDING_UPLOAD_MAX_AGE, Songs, delete_rows, renumber_positions
 
 CLEANER_LOCK_KEY = 7_241_002
 """Arbitrary, fixed advisory-lock key reserved for the cleaner."""
 CLEAN_INTERVAL = timedelta(minutes=30)
 SONG_MAX_AGE = timedelta(hours=6)
+ORPHAN_MIN_AGE = timedelta(seconds=PENDING_UPLOAD_MAX_AGE) + timedelta(hours=1)
+"""Unreferenced files younger than this may still be saved as songs."""
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +55,7 @@ class Cleaner:
         async with self.sessions() as session, session.begin():
             if not await session.scalar(select(func.pg_try_advisory_xact_lock(CLEANER_LOCK_KEY))):
                 return None
+            await self._sweep_orphans(session)
             expired = self._expired(cutoff)
             owner_ids = sorted(set(await session.scalars(expired.with_only_columns(Song.user_id))))
             if not owner_ids:
@@ -70,6 +77,17 @@ class Cleaner:
             )
         logger.info("cleaner deleted %d expired songs", len(rows))
         return [row.id for row in rows]
+
+    async def _sweep_orphans(self, session: AsyncSession) -> None:
+        candidates = await self.storage.keys_stored_before(self.clock() - ORPHAN_MIN_AGE)
+        if not candidates:
+            return
+        referenced = set(await session.scalars(select(Song.storage_key).where(Song.storage_key.in_(candidates))))
+        orphans = [key for key in candidates if key not in referenced]
+        for key in orphans:
+            await self.storage.delete(key)
+        if orphans:
+            logger.info("cleaner removed %d uploaded files never saved as songs", len(orphans))
 
     def _expired(self, cutoff: datetime) -> Select[tuple[Song]]:
         statement = select(Song).join(User, User.id == Song.user_id).where(Song.inserted_at < cutoff)

@@ -12,9 +12,11 @@ from starlette.routing import Route
 from livebeats.errors import UserError
 from livebeats.models import User
 from livebeats.songs.service import MAX_BATCH_FILES, MAX_FILE_BYTES, MAX_SONGS_PER_USER, NewSong
+from livebeats.text import clean_text
 from livebeats.web import csrf_valid, flash, redirect, render, services, signed_in
 
 LISTENERS_SHOWN = 20
+FILE_NAME_MAX_LENGTH = 255
 FILE_TOO_LARGE = f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the most a song file may be."
 
 
@@ -95,7 +97,7 @@ async def upload_file(request: Request) -> Response:
     owner = await _owner_json_request(request)
     if isinstance(owner, JSONResponse):
         return owner
-    file_name = request.query_params.get("filename", "").strip() or "upload.mp3"
+    file_name = clean_text(request.query_params.get("filename", ""))[:FILE_NAME_MAX_LENGTH] or "upload.mp3"
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_FILE_BYTES:
         return json_error(f"{file_name} {FILE_TOO_LARGE}", 413)

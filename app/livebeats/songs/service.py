@@ -28,6 +28,7 @@ from livebeats.playback.service import (
     restart,
 )
 from livebeats.songs.mp3 import InvalidSong, read_song_file
+from livebeats.text import clean_text
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_BATCH_FILES = 10
@@ -69,7 +70,7 @@ def too_many_songs_message(current: int, adding: int) -> str:
 
 def validate_new_song(song: NewSong, index: int) -> NewSong:
     label = f"Song {index + 1}"
-    title, artist, attribution = song.title.strip(), song.artist.strip(), song.attribution.strip()
+    title, artist, attribution = clean_text(song.title), clean_text(song.artist), clean_text(song.attribution)
     if not title:
         raise InvalidInput(f"{label}: title can't be blank.")
     if not artist:

@@ -65,6 +65,7 @@
     switch (message.type) {
       case "state":
         $("ping-region").textContent = message.region;
+        $("ping").title = `Connected to ${message.region}; database in ${message.primary_region}`;
         listeningProfileId = message.listening_profile_id;
         updateListenButtons();
         renderActiveUsers(message.active_users);
@@ -171,6 +172,7 @@
   }
   async function refreshSongs() {
     const response = await fetch(`/${body.dataset.profileUsername}/songs/table`);
+    if (response.redirected) { location.assign(response.url); return; }
     if (!response.ok) return;
     $("songs").innerHTML = await response.text();
     const count = $("songs").querySelectorAll("tr[data-song-id]").length;
@@ -312,6 +314,7 @@
       const request = new XMLHttpRequest();
       request.open("POST", `${body.dataset.uploadUrl}/uploads?filename=${encodeURIComponent(entry.file.name)}`);
       request.setRequestHeader("X-CSRF-Token", csrf);
+      request.setRequestHeader("Accept", "application/json");
       request.setRequestHeader("Content-Type", "audio/mpeg");
       request.upload.addEventListener("progress", (event) => {
         if (event.lengthComputable) entry.element.querySelector("progress").value = (100 * event.loaded) / event.total;
@@ -346,7 +349,7 @@
       }));
       const response = await fetch(body.dataset.uploadUrl, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf },
         body: JSON.stringify({ songs }),
       });
       const answer = await response.json().catch(() => ({}));
