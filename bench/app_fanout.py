@@ -11,7 +11,7 @@ Listeners are made to listen to the owner's profile by setting
 (a page restores the listened-to profile the same way on reload); the owner's
 song is inserted directly, since uploading is not what is measured.
 
-    .venv/bin/python bench/app_fanout.py --listeners 5000 --scenario both
+    .venv/bin/python bench/app_fanout.py --listeners 2000 --scenario all
 """
 
 from __future__ import annotations
@@ -224,7 +224,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listeners", type=int, default=5000)
     parser.add_argument("--actions", type=int, default=20, help="play/pause actions per scenario")
-    parser.add_argument("--scenario", choices=["one", "two", "both"], default="both")
+    parser.add_argument("--scenario", choices=["one", "split", "all"], default="all",
+                        help="one: all listeners on node A with the owner; split: half on node B")
     parser.add_argument("--profile", help="write py-spy's raw (collapsed) samples of node A here")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -241,7 +242,7 @@ async def main() -> None:
         if migrated.returncode != 0:
             raise SystemExit(f"migration failed: {migrated.stderr}")
         cookies: dict[str, str] = {}
-        runs = {"one": [1], "two": [2], "both": [1, 2]}[args.scenario]
+        runs = {"one": [1], "split": [2], "all": [1, 2]}[args.scenario]
         for nodes in runs:
             await run_scenario(env, dsn, cookies, listeners=args.listeners, nodes=nodes,
                                actions=args.actions, logs=Path(scratch),

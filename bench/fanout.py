@@ -253,8 +253,19 @@ SCENARIOS = {
 """name: (server processes, indexes of the nodes holding listeners, description)."""
 
 
+async def ping_forever(listeners: list[Listener], interval: float) -> None:
+    """Every listener pings once per `interval`, spread evenly, as open pages do (every 5 s)."""
+    ticks = max(1, int(interval / 0.05))
+    while True:
+        for tick in range(ticks):
+            for listener in listeners[tick::ticks]:
+                if not listener.closed:
+                    listener.send_text('{"action":"ping","ms":42}')
+            await asyncio.sleep(interval / ticks)
+
+
 async def run_scenario(dsn: str, scenario: str, *, listeners: int, actions: int, ws: str,
-                       profile: str | None, rt: bool) -> None:
+                       profile: str | None, rt: bool, ping_interval: float) -> None:
     Listener.arrivals.clear()
     nodes, holders, description = SCENARIOS[scenario]
     print(f"\n== {scenario}: {listeners} listeners, {description}, {actions} actions ==")
@@ -278,6 +289,7 @@ async def run_scenario(dsn: str, scenario: str, *, listeners: int, actions: int,
         print(f"connected {listeners} listeners in {time.perf_counter() - started:.1f} s")
         everyone = [l for node in cluster for l in node.listeners]
         await wait_quiet(everyone, quiet=1.5, limit=60)
+        pinging = asyncio.create_task(ping_forever(everyone, ping_interval)) if ping_interval else None
 
         profiler = None
         if profile:
@@ -302,6 +314,8 @@ async def run_scenario(dsn: str, scenario: str, *, listeners: int, actions: int,
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=30)
         client_cpu = time.process_time() - client_cpu_before
+        if pinging is not None:
+            pinging.cancel()
         busy = [f"cpu{core} {100 * (1 - idle / total):.0f}%"
                 for core, (idle, total) in enumerate(core_deltas(cores_before, core_times()))]
         held = sum(not l.closed for l in everyone)
@@ -335,6 +349,8 @@ async def main() -> None:
                         help="; ".join(f"{name}: {text}" for name, (_n, _h, text) in SCENARIOS.items()))
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn WebSocket implementation")
     parser.add_argument("--profile", help="write py-spy's raw (collapsed) samples of node A here")
+    parser.add_argument("--ping-interval", type=float, default=0.0,
+                        help="seconds between each listener's pings during the actions (pages: 5); 0: none")
     parser.add_argument("--rt", action="store_true",
                         help="run servers and this client with SCHED_FIFO priority (root), so other "
                              "work on a shared machine does not inflate the latencies")
@@ -347,7 +363,8 @@ async def main() -> None:
     with throwaway_postgres() as dsn:
         for scenario in SCENARIOS if args.scenario == "all" else [args.scenario]:
             await run_scenario(dsn, scenario, listeners=args.listeners, actions=args.actions, ws=args.ws,
-                               profile=args.profile if scenario == "one" else None, rt=args.rt)
+                               profile=args.profile if scenario == "one" else None, rt=args.rt,
+                               ping_interval=args.ping_interval)
 
 
 if __name__ == "__main__":

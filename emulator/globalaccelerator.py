@@ -12,7 +12,9 @@ traffic and runs no health checks (endpoints stay ``HealthState: INITIAL``), and
 it accepts only load balancer endpoints (the ones moto's elbv2 holds); custom
 routing accelerators, BYOIP address pools and cross-account attachments are not
 implemented (``ListCrossAccountResources`` answers with none, as AWS does for an
-account that has no attachments).
+account that has no attachments). The provider waits for ``Status: DEPLOYED``
+and reads ``IpSets`` and ``DnsName``; the hosted zone id it reports
+(Z2BJ6XQ5FK7U4H) is a constant of its own, not part of the API's answer.
 """
 
 from __future__ import annotations
@@ -39,11 +41,6 @@ SIGNING_NAME = "globalaccelerator"
 # Regions but you must specify the US West (Oregon) Region to create, update, or
 # otherwise work with accelerators." (API reference, Welcome page)
 API_REGION = "us-west-2"
-# The Route 53 hosted zone of every accelerator's DNS name (AWS General Reference,
-# "AWS Global Accelerator endpoints and quotas").
-HOSTED_ZONE_ID = "Z2BJ6XQ5FK7U4H"
-
-API_REFERENCE = "https://docs.aws.amazon.com/global-accelerator/latest/api"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$")
 HEALTH_CHECK_PATH_PATTERN = re.compile(r"^/[-a-zA-Z0-9@:%_\\+.~#?&/=]*$")
 LOAD_BALANCER_ARN_PATTERN = re.compile(

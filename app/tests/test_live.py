@@ -84,6 +84,22 @@ async def test_malformed_messages_get_errors_and_the_socket_survives(browsers):
         assert (await receive(socket, "pong"))["sent_at"] == 1.5
 
 
+async def test_message_flood_is_throttled_without_closing(browsers):
+    alice = await browsers("alice")
+    async with alice.live() as socket:
+        await receive(socket, "state")
+        for index in range(60):
+            await socket.send(json.dumps({"type": "ping", "sent_at": index}))
+        messages = await drain(socket, 1.0)
+        pongs = [m for m in messages if m["type"] == "pong"]
+        throttled = [m for m in messages if m["type"] == "error"]
+        assert 20 <= len(pongs) < 60 and len(pongs) + len(throttled) == 60
+        assert throttled[0]["message"].startswith("Too many messages")
+        await asyncio.sleep(0.5)
+        await socket.send(json.dumps({"type": "ping", "sent_at": "again"}))
+        assert (await receive(socket, "pong"))["sent_at"] == "again"
+
+
 async def test_oversized_message_closes_cleanly_and_others_keep_working(browsers):
     alice = await browsers("alice")
     async with alice.live() as big, alice.live() as other:

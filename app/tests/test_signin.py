@@ -158,3 +158,30 @@ async def test_signout_requires_csrf_token(browsers):
     response = await browser.http.post("/signout", data={"csrf_token": "wrong"})
     assert response.status_code == 303
     assert (await browser.http.get("/profile/settings")).status_code == 200
+
+
+async def test_callback_url_uses_app_hostname(browsers, github, second_server):
+    browser = await browsers(target=second_server)
+    start = await browser.http.get("/oauth/github")
+    query = parse_qs(urlsplit(start.headers["location"]).query)
+    assert query["redirect_uri"] == ["http://LiveBeats.Example.TEST/oauth/callbacks/github"]
+    assert query["scope"] == ["user:email"] and len(query["state"][0]) >= 20
+    forwarded = await browser.http.get("/oauth/github", headers={"X-Forwarded-Proto": "https"})
+    assert parse_qs(urlsplit(forwarded.headers["location"]).query)["redirect_uri"][0].startswith("https://")
+
+
+async def test_github_login_already_used_as_username_gets_a_suffix(browsers, github):
+    await browsers("taken")
+    github.next_account = Account(id=31, login="Taken", emails=[{"email": "t@example.com", "primary": True}])
+    browser = await browsers()
+    response = await github_sign_in(browser)
+    assert response.headers["location"] == "/Taken-31"
+
+
+async def test_email_of_another_account_is_refused_clearly(browsers, github):
+    await browsers("first")
+    github.next_account = Account(id=32, login="second", emails=[{"email": "FIRST@dev.invalid", "primary": True}])
+    browser = await browsers()
+    response = await github_sign_in(browser)
+    assert response.headers["location"] == "/"
+    assert "Another account already uses the email first@dev.invalid" in await flashes_on(browser, "/")

@@ -133,7 +133,7 @@ def test_roles_are_assumable_by_one_service_each_and_have_only_inline_policies(d
         assert not synth.resources(stack, "aws_iam_role_policy_attachment"), stack
         assert not synth.resources(stack, "aws_iam_policy"), stack
         for role in synth.resources(stack, "aws_iam_role").values():
-            trust = documents[f"{stack}.{role['assume_role_policy'].split('.')[1]}"]
+            trust = documents[f"{stack}.{role['assume_role_policy'].split('.')[2]}"]
             (statement,) = trust["statement"]
             assert statement["actions"] == ["sts:AssumeRole"]
             (principal,) = statement["principals"]

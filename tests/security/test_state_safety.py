@@ -71,7 +71,7 @@ class Emulated:
             service, region_name=REGION, endpoint_url=self.url, aws_access_key_id="test", aws_secret_access_key="test"
         )
 
-    def terraform(self, *args: str, **kwargs: Any) -> subprocess.Popen:
+    def terraform(self, *args: str) -> subprocess.Popen:
         return subprocess.Popen(
             ["terraform", *args, "-no-color"],
             cwd=self.stack_dir,
@@ -80,7 +80,6 @@ class Emulated:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            **kwargs,
         )
 
     def run(self, *args: str) -> tuple[int, str]:

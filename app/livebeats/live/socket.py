@@ -33,6 +33,9 @@ OUTBOX_SIZE = 256
 LISTENERS_SHOWN = 20
 META_MIN_INTERVAL = 1.0
 """Seconds between two shares of one connection's ping with its profile's listeners."""
+MESSAGE_BURST = 20
+MESSAGES_PER_SECOND = 10.0
+"""A page sends a ping every 5 s and a command per click; more than this is a runaway script."""
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 SIGNED_OUT = 4001
@@ -73,6 +76,8 @@ class LiveConnection:
         self.client = Client(max_queue=OUTBOX_SIZE)
         self.send_lock = asyncio.Lock()
         self.last_meta_at = 0.0
+        self.allowance = float(MESSAGE_BURST)
+        self.allowance_at = time.monotonic()
 
     async def run(self) -> None:
         self.hub.attach(self.client, f"user:{self.user.id}")
@@ -185,6 +190,9 @@ class LiveConnection:
             event = await self.websocket.receive()
             if event["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(event.get("code", 1000))
+            if not self._within_rate():
+                await self.send({"type": "error", "message": "Too many messages; that one was ignored. Slow down."})
+                continue
             text = event.get("text")
             if text is None:
                 await self.send({"type": "error", "message": "Send JSON text messages, not binary data."})
@@ -203,6 +211,16 @@ class LiveConnection:
             except Exception:
                 logger.exception("live message failed: %.200s", text)
                 await self.send({"type": "error", "message": "Something went wrong on our side; please try again."})
+
+    def _within_rate(self) -> bool:
+        """Token bucket: MESSAGE_BURST at once, refilled at MESSAGES_PER_SECOND."""
+        now = time.monotonic()
+        self.allowance = min(MESSAGE_BURST, self.allowance + (now - self.allowance_at) * MESSAGES_PER_SECOND)
+        self.allowance_at = now
+        if self.allowance < 1:
+            return False
+        self.allowance -= 1
+        return True
 
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message["type"]

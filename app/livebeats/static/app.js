@@ -39,6 +39,7 @@
   let lastRtt = null;
   let listeningProfileId = null;
   let currentSong = null;
+  let stateReceived = false;
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -70,6 +71,9 @@
         updateListenButtons();
         renderActiveUsers(message.active_users);
         loadSong(message.player);
+        // After a reconnect or a server resync, events may have been missed.
+        if (stateReceived && profileId) refreshSongs();
+        stateReceived = true;
         break;
       case "pong":
         if (typeof message.sent_at === "number") lastRtt = Math.round(performance.now() - message.sent_at);

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import struct
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -36,6 +37,7 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 800}
 ARTIFACTS_DIR = APP_DIR.parent / "artifacts" / "browser"
+DOCS_DIR = APP_DIR.parent / "docs"
 AVATAR_URL_PREFIX = "https://avatars.example/"
 """Where the fake GitHub says avatars live; the browser contexts answer it locally."""
 AVATAR_COLOURS = [(124, 58, 237), (234, 88, 12), (22, 163, 74), (37, 99, 235), (219, 39, 119)]
@@ -81,9 +83,26 @@ def song_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def artifacts_dir() -> Path:
-    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS_DIR
+def save_screenshot() -> Callable[..., Awaitable[Path]]:
+    """`await save_screenshot(page, "name.png", docs=True)`: into artifacts/browser/.
+
+    With docs=True it is also copied to docs/ for the README, but only when the
+    copy is missing or UPDATE_DOCS_SCREENSHOTS is set, so test runs do not
+    rewrite a tracked file.
+    """
+
+    async def save(page: Page, name: str, *, docs: bool = False) -> Path:
+        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS_DIR / name
+        await page.screenshot(path=path)
+        print(f"screenshot: {path}")
+        docs_copy = DOCS_DIR / name
+        if docs and (os.environ.get("UPDATE_DOCS_SCREENSHOTS") or not docs_copy.exists()):
+            DOCS_DIR.mkdir(exist_ok=True)
+            shutil.copyfile(path, docs_copy)
+        return path
+
+    return save
 
 
 def avatar_png(account_id: int, size: int = 48) -> bytes:

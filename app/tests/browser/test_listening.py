@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 
 import asyncpg
-import pytest
 from playwright.async_api import Page, expect
 
-from .conftest import APP_DIR
 from .support import (
     audio_state,
     expect_audio_paused,
@@ -25,7 +21,6 @@ from .support import (
 
 SAME_SECOND = 1.5
 """Seconds two browsers may differ in playback position and still hear "the same second"."""
-DOCS_SCREENSHOT = APP_DIR.parent / "docs" / "screenshot-profile.png"
 FILE_PATH = re.compile(r"/files/(\d+)\?")
 
 
@@ -55,7 +50,7 @@ async def expect_same_song_same_second(owner: Page, listener: Page, title: str) 
     assert gap <= SAME_SECOND, f"the listener is {gap:.2f} s away from the owner"
 
 
-async def test_listener_hears_the_same_second_and_both_see_each_other(sign_in, song_files, artifacts_dir):
+async def test_listener_hears_the_same_second_and_both_see_each_other(sign_in, song_files, save_screenshot):
     owner, listener = await owner_and_listener(sign_in, song_files)
 
     await expect_same_song_same_second(owner, listener, "Morning Light")
@@ -67,12 +62,7 @@ async def test_listener_hears_the_same_second_and_both_see_each_other(sign_in, s
     for detail in await owner.locator("#listeners .badge small").all_inner_texts():
         assert re.fullmatch(r"\d+ ms · eu-west-2", detail), detail
 
-    screenshot = artifacts_dir / "profile-listening.png"
-    await owner.screenshot(path=screenshot)
-    print(f"profile screenshot: {screenshot}")
-    if os.environ.get("UPDATE_DOCS_SCREENSHOT") or not DOCS_SCREENSHOT.exists():
-        DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
-        shutil.copyfile(screenshot, DOCS_SCREENSHOT)
+    await save_screenshot(owner, "screenshot-profile.png", docs=True)
 
 
 async def test_owner_pause_and_next_reach_the_listener(sign_in, song_files):

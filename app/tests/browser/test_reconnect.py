@@ -27,7 +27,7 @@ async def test_page_recovers_after_the_server_restarts(sign_in, song_files, rest
     shutil.move(restartable_server.log_path, restartable_server.log_path.with_suffix(".before-restart.log"))
     await asyncio.to_thread(restartable_server.start)
 
-    await expect(banner).to_be_hidden(timeout=15_000)
+    await expect(banner).to_be_hidden(timeout=20_000)
     assert await owner.evaluate("() => window.notReloaded === true"), "the page was reloaded"
     await expect_audio_playing(owner)
     await song_row(owner, "Morning Light").click()
