@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the local run use, when missing:
-# PostgreSQL's server binaries (throwaway clusters) and Chromium (browser tests).
+# PostgreSQL's server binaries (throwaway clusters), Chromium (browser tests) and
+# an emoji font (the player's buttons in screenshots).
 # Terraform itself is checked, not installed: it comes from HashiCorp, not Debian.
 set -euo pipefail
 
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v chromium >/dev/null || missing+=(chromium)
+[ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
