@@ -84,6 +84,8 @@ class AppStack(RemoteStateStack):
             }
             if config.app_hostname:
                 environment["APP_HOSTNAME"] = config.app_hostname
+            if config.https_enabled:
+                environment["SECURE_COOKIES"] = "true"
             self.services[region] = LoadBalancedFargateService(
                 self,
                 f"{role.title()}Service",

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     storage_dir: Path = Field(Path("uploads"), description="Local song directory, used when SONGS_BUCKET is unset.")
     songs_bucket: str | None = Field(None, description="S3 bucket for songs; set to store songs in S3.")
     songs_prefix: str = Field("songs/", description="Key prefix for songs inside SONGS_BUCKET.")
+    songs_bucket_region: str | None = Field(None, description="Region of SONGS_BUCKET (default: the SDK's region).")
     s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (tests, local emulators).")
 
     admin_usernames: str = Field("", description="Comma-separated usernames whose songs the cleaner keeps.")

@@ -6,6 +6,7 @@ what answers, as AWS's would.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -57,7 +58,8 @@ def error_code(error: pytest.ExceptionInfo[ClientError]) -> str:
 
 
 def create_accelerator(ga: Any, name: str = "beats", **extra: Any) -> dict[str, Any]:
-    return ga.create_accelerator(Name=name, IdempotencyToken=f"token-{name}-{id(extra)}", **extra)["Accelerator"]
+    """A new accelerator each call: a fresh IdempotencyToken every time."""
+    return ga.create_accelerator(Name=name, IdempotencyToken=str(uuid.uuid4()), **extra)["Accelerator"]
 
 
 def create_listener(ga: Any, accelerator_arn: str, **overrides: Any) -> dict[str, Any]:
@@ -176,7 +178,7 @@ def test_list_accelerators_pages(ga: Any) -> None:
 )
 def test_create_accelerator_rejects_invalid_input(ga: Any, params: dict[str, Any]) -> None:
     with pytest.raises(ClientError) as error:
-        ga.create_accelerator(IdempotencyToken=f"bad-{params}", **params)
+        ga.create_accelerator(IdempotencyToken=str(uuid.uuid4()), **params)
     assert error_code(error) == "InvalidArgumentException"
 
 

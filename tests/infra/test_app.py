@@ -63,6 +63,8 @@ def test_https_with_certificates_and_http_redirects(variant: Synthesized) -> Non
     assert all(l["ssl_policy"].startswith("ELBSecurityPolicy-TLS13") for l in https)
     http = [l for l in listeners if l["port"] == 80]
     assert all(l["default_action"][0]["redirect"]["protocol"] == "HTTPS" for l in http)
+    for task in variant.resources("app", "aws_ecs_task_definition").values():
+        assert '{"name" = "SECURE_COOKIES", "value" = "true"}' in task["container_definitions"]
 
 
 def test_load_balancers_are_internet_facing_and_drop_invalid_headers(synthesized: Synthesized) -> None:
@@ -86,6 +88,7 @@ def test_task_environment_and_secrets(synthesized: Synthesized) -> None:
         for name, key in (("DB_USERNAME", "username"), ("DB_PASSWORD", "password")):
             assert re.search(rf'"name" = "{name}", "valueFrom" = "\$\{{data\.terraform_remote_state[^}}]*secret_arn\}}:{key}::"', expression), name
         assert f'"image" = "{PREBUILT_IMAGE}"' in expression
+        assert "SECURE_COOKIES" not in expression  # plain HTTP: a Secure cookie would never come back
         assert task["cpu"] == "256" and task["memory"] == "512"
 
 

@@ -117,10 +117,12 @@ class LocalStorage:
 class S3Storage:
     """Songs in an S3 bucket; boto3 is synchronous, so every call runs in a thread."""
 
-    def __init__(self, bucket: str, prefix: str, endpoint_url: str | None = None) -> None:
+    def __init__(self, bucket: str, prefix: str, endpoint_url: str | None = None, region: str | None = None) -> None:
         self.bucket = bucket
         self.prefix = prefix
-        self.client = boto3.client("s3", endpoint_url=endpoint_url)
+        # The bucket lives in the primary region; naming it spares the secondary
+        # region's tasks a redirect on every first request.
+        self.client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
 
     def _object_key(self, key: str) -> str:
         return f"{self.prefix}{_checked(key)}"
@@ -182,5 +184,5 @@ class S3Storage:
 
 def create_storage(settings: Settings) -> Storage:
     if settings.songs_bucket:
-        return S3Storage(settings.songs_bucket, settings.songs_prefix, settings.s3_endpoint_url)
+        return S3Storage(settings.songs_bucket, settings.songs_prefix, settings.s3_endpoint_url, settings.songs_bucket_region)
     return LocalStorage(settings.storage_dir)
