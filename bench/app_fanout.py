@@ -4,7 +4,7 @@ The same measurement as fanout.py, but through everything a browser goes
 through: development sign-in (session cookie), `/live?profile=<owner>` with
 the page's Origin, the app's LiveConnection, and the owner's play/pause as
 WebSocket commands that update PostgreSQL and publish a `playback` event,
-which each listener's connection renders into its own `playback` message.
+which the app renders once per event and node for every listening page.
 
 Listeners are made to listen to the owner's profile by setting
 `users.active_profile_user_id` in the throwaway database before they connect

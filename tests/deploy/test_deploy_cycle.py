@@ -36,12 +36,15 @@ pytestmark = pytest.mark.skipif(
 STACKS = ("foundation", "database", "app", "routing")
 CDKTF = REPO / "node_modules" / ".bin" / "cdktf"
 COMMAND_TIMEOUT_SECONDS = 1800
+# A provider waiting on something the emulator never reports would hang the run.
+CYCLE_TIMEOUT_SECONDS = 3600
 TIMINGS = REPO / "artifacts" / "deploy-cycle-timings.json"
+STACK_DONE = re.compile(r"(Apply|Destroy) complete!")
 # The synthesized stacks, the emulator's log and one log per step, kept after the run.
 WORKDIR = REPO / ".local" / "deploy-cycle"
 # Terminal control sequences and the progress spinner the cdktf CLI prints.
 TERMINAL_NOISE = re.compile(
-    r"\x1b\[[0-9;]*[A-Za-z]|^\S\s+(Starting|Synthesizing|Processing).*$|^\d+ Stacks? deploying.*$"
+    r"\x1b\[[0-9;]*[A-Za-z]|^\S\s+(Starting|Synthesizing|Processing).*$|^\d+ Stacks? (deploying|destroying).*$"
 )
 
 
@@ -54,7 +57,7 @@ class Cycle:
         self.logs.mkdir()
         self.env = self._environment(emulator_url)
         self.config: DeploymentConfig = load_config(self.env, {})
-        self.timings: dict[str, dict[str, float]] = {}
+        self.timings: dict[str, Any] = {}
 
     def _environment(self, emulator_url: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TF_CLI_CONFIG_FILE"}
@@ -78,9 +81,17 @@ class Cycle:
         return env
 
     def cdktf(self, step: str, *args: str) -> str:
-        """Run ``cdktf <args>``; record each stack's wall time from its prefixed output lines."""
+        """Run ``cdktf <args>``, recording when the stacks' output began (synthesis
+        done) and when each stack's apply or destroy completed.
+
+        cdktf initializes every stack first, then works through them one after
+        another in dependency order, so a stack's own time is the gap between its
+        "done" time and the previous stack's.
+        """
         command = [str(CDKTF), *args, "--app", f"{sys.executable} main.py", "--output", str(self.outdir)]
-        seen: dict[str, list[float]] = {}
+        done_at: dict[str, float] = {}
+        first_stack_line_at = 0.0
+        current_stack = ""
         lines = []
         started = time.monotonic()
         with subprocess.Popen(
@@ -91,14 +102,20 @@ class Cycle:
                 if not line:
                     continue
                 lines.append(line + "\n")
-                stack = line.split(" ", 1)[0]
-                if stack in ("bootstrap", *STACKS):
-                    seen.setdefault(stack, []).append(time.monotonic())
+                now = round(time.monotonic() - started, 1)
+                if line.split(" ", 1)[0] in ("bootstrap", *STACKS):
+                    current_stack = line.split(" ", 1)[0]
+                    first_stack_line_at = first_stack_line_at or now
+                if current_stack and STACK_DONE.search(line):
+                    done_at.setdefault(current_stack, now)
             returncode = process.wait(timeout=COMMAND_TIMEOUT_SECONDS)
         output = "".join(lines)
         (self.logs / f"{step}.log").write_text(output)
-        self.timings[step] = {stack: round(t[-1] - t[0], 1) for stack, t in seen.items()}
-        self.timings[step]["total"] = round(time.monotonic() - started, 1)
+        self.timings[step] = {
+            "total": round(time.monotonic() - started, 1),
+            "stacks_output_from": first_stack_line_at,
+            "done_at": done_at,
+        }
         assert returncode == 0, f"cdktf {' '.join(args)} failed (log: {self.logs / step}.log):\n{output[-6000:]}"
         return output
 
@@ -139,6 +156,7 @@ def cycle() -> Iterator[Cycle]:
     print(f"\ndeploy cycle timings (s), also in {TIMINGS}:\n{json.dumps(cycle.timings, indent=2)}")
 
 
+@pytest.mark.timeout(CYCLE_TIMEOUT_SECONDS)
 def test_deploy_replan_redeploy_destroy(cycle: Cycle) -> None:
     assert "to add" in cycle.cdktf("diff-bootstrap-before-deploy", "diff", "bootstrap", "--skip-provider-lock")
     cycle.cdktf("deploy-bootstrap", "deploy", "bootstrap", "--auto-approve", "--skip-provider-lock")

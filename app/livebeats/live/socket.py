@@ -7,38 +7,60 @@ topic (other tabs switching profile, sign-out) and to "active_users".
 
 Bad input never kills the connection: a malformed or unknown message gets an
 `error` reply and the socket keeps serving.
+
+One event reaches thousands of connections, so what they would all compute
+alike is computed once per process (`SharedWork`): each event's text, and the
+reads a page needs on connect. A connect that cannot get a database connection
+in time is closed with 1013 "try again later"; the page reconnects with backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+import sqlalchemy.exc
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livebeats.clock import utc_now
 from livebeats.errors import InvalidInput, UserError
+from livebeats.files.tokens import FileTokens
+from livebeats.models import SongStatus
 from livebeats.playback.service import NowPlaying, active_users
 from livebeats.realtime import Client
+from livebeats.realtime.client import Outgoing
 from livebeats.web import current_user, services
+
+if TYPE_CHECKING:
+    from livebeats.app import Services
 
 logger = logging.getLogger(__name__)
 
 OUTBOX_SIZE = 256
 LISTENERS_SHOWN = 20
-META_MIN_INTERVAL = 1.0
-"""Seconds between two shares of one connection's ping with its profile's listeners."""
+RENDERED_EVENTS_KEPT = 64
+"""Events whose rendered text is kept for the connections still to send it; a few per busy moment."""
+ELAPSED_SLOT = "\u0000elapsed"
+"""Stands in for a playing song's "elapsed" in a rendered event, filled in at each send."""
 MESSAGE_BURST = 20
 MESSAGES_PER_SECOND = 10.0
 """A page sends a ping every 5 s and a command per click; more than this is a runaway script."""
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 SIGNED_OUT = 4001
+SERVER_BUSY = "The server is busy; try again later."
+DatabaseBusy = sqlalchemy.exc.TimeoutError
+"""Raised when no pooled database connection came free within the pool's timeout."""
+
+Key = TypeVar("Key", bound=Hashable)
+Value = TypeVar("Value")
 
 
 def origin_allowed(origin: str | None, app_hostname: str | None, host: str | None) -> bool:
@@ -63,11 +85,133 @@ def positive_int(message: dict[str, Any], field: str) -> int:
     return value
 
 
+def to_json(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))
+
+
+def player_song(file_tokens: FileTokens, now_playing: NowPlaying | None) -> dict[str, Any] | None:
+    """The player's view of a song; its file link is a bearer token for the song, the same for every user."""
+    if now_playing is None:
+        return None
+    return {
+        "id": now_playing.id,
+        "profile_id": now_playing.user_id,
+        "title": now_playing.title,
+        "artist": now_playing.artist,
+        "duration": now_playing.duration,
+        "status": now_playing.status.value,
+        "elapsed": round(now_playing.elapsed(utc_now()).total_seconds(), 3),
+        "url": file_tokens.url(now_playing.id, now_playing.storage_key),
+    }
+
+
+def listeners_message(profile_id: int | None, users: list[dict[str, Any]], count: int) -> dict[str, Any]:
+    return {"type": "listeners", "profile_id": profile_id, "count": count, "users": users[:LISTENERS_SHOWN]}
+
+
+class Coalesced(Generic[Key, Value]):
+    """One read per key shared by every caller that asks before it starts.
+
+    A caller always gets a value read after it asked, so a connection that
+    subscribed to a topic first and then reads misses no change; yet a
+    thousand pages reconnecting at once cost one read (one pooled connection)
+    at a time per key instead of a thousand.
+    """
+
+    def __init__(self, load: Callable[[Key], Awaitable[Value]]) -> None:
+        self._load = load
+        self._reading: dict[Key, asyncio.Task[None]] = {}
+        self._next: dict[Key, asyncio.Future[Value]] = {}
+
+    async def get(self, key: Key) -> Value:
+        waiting = self._next.get(key)
+        if waiting is None:
+            waiting = self._next[key] = asyncio.get_running_loop().create_future()
+            if key not in self._reading:
+                self._start(key)
+        return await asyncio.shield(waiting)
+
+    def _start(self, key: Key) -> None:
+        self._reading[key] = asyncio.create_task(self._read(key))
+
+    async def _read(self, key: Key) -> None:
+        result = self._next.pop(key)
+        try:
+            value = await self._load(key)
+        except asyncio.CancelledError:
+            result.cancel()
+            raise
+        except Exception as error:
+            result.set_exception(error)
+            result.add_done_callback(lambda future: future.exception())
+        else:
+            result.set_result(value)
+        finally:
+            del self._reading[key]
+            if key in self._next:
+                self._start(key)
+
+
+class SharedWork:
+    """What every live connection of this process would otherwise compute alike."""
+
+    def __init__(self, services: Services) -> None:
+        self.file_tokens = services.file_tokens
+        self.now_playing = Coalesced(services.playback.current)
+        self.active_users = Coalesced(self._active_users)
+        self._sessions = services.sessions
+        self._rendered: collections.OrderedDict[Outgoing, Any] = collections.OrderedDict()
+
+    @staticmethod
+    def of(websocket: WebSocket) -> SharedWork:
+        state = websocket.app.state
+        if not hasattr(state, "live_shared_work"):
+            state.live_shared_work = SharedWork(services(websocket))
+        return state.live_shared_work
+
+    async def _active_users(self, _key: None) -> list[dict[str, Any]]:
+        async with self._sessions() as session:
+            return await active_users(session)
+
+    def rendered(self, item: Outgoing, render: Callable[[dict[str, Any]], Any]) -> Any:
+        """`render(item.message)`, computed by the first connection to send this event."""
+        done = self._rendered.get(item)
+        if done is None:
+            done = self._rendered[item] = render(item.message)
+            if len(self._rendered) > RENDERED_EVENTS_KEPT:
+                self._rendered.popitem(last=False)
+        return done
+
+    def playback_text(self, item: Outgoing) -> str:
+        """The `playback` event as JSON, with a playing song's "elapsed" as of this send.
+
+        The text is rendered once (one file token, one json.dumps); with
+        thousands of listeners the last is sent a second or more after the
+        first, so the position must not be frozen at the first send.
+        """
+        head, now_playing, tail = self.rendered(item, self._playback_parts)
+        if now_playing is None:
+            return head
+        return f"{head}{round(now_playing.elapsed(utc_now()).total_seconds(), 3)}{tail}"
+
+    def _playback_parts(self, message: dict[str, Any]) -> tuple[str, NowPlaying | None, str]:
+        song = message["song"]
+        now_playing = NowPlaying.from_event(song) if song else None
+        player = player_song(self.file_tokens, now_playing)
+        if now_playing is None or now_playing.status != SongStatus.PLAYING:
+            return to_json({"type": "playback", "profile_id": message.get("profile_id"), "song": player}), None, ""
+        text = to_json({"type": "playback", "profile_id": message.get("profile_id"),
+                        "song": {**player, "elapsed": ELAPSED_SLOT}})
+        head, _, tail = text.partition(to_json(ELAPSED_SLOT))
+        return head, now_playing, tail
+
+
 class LiveConnection:
     def __init__(self, websocket: WebSocket, user: Any, viewed_profile_id: int | None) -> None:
         self.websocket = websocket
         self.services = services(websocket)
         self.hub = self.services.hub
+        self.shared = SharedWork.of(websocket)
         self.user = user
         self.user_info = {"id": user.id, "username": user.username, "avatar_url": user.avatar_url}
         self.session_id = websocket.session.get("sid")
@@ -75,7 +219,6 @@ class LiveConnection:
         self.listening_profile_id: int | None = user.active_profile_user_id
         self.client = Client(max_queue=OUTBOX_SIZE)
         self.send_lock = asyncio.Lock()
-        self.last_meta_at = 0.0
         self.allowance = float(MESSAGE_BURST)
         self.allowance_at = time.monotonic()
 
@@ -98,6 +241,9 @@ class LiveConnection:
                 task.result()
         except WebSocketDisconnect:
             pass
+        except DatabaseBusy:
+            logger.warning("live connection closed: no database connection came free in time")
+            await self.close(TRY_AGAIN_LATER, SERVER_BUSY)
         finally:
             if self.listening_profile_id is not None:
                 await self.hub.untrack(topic=f"profile:{self.listening_profile_id}", client=self.client)
@@ -105,8 +251,11 @@ class LiveConnection:
             self.client.close()
 
     async def send(self, message: dict[str, Any]) -> None:
+        await self.send_text(to_json(message))
+
+    async def send_text(self, text: str) -> None:
         async with self.send_lock:
-            await self.websocket.send_text(json.dumps(message, separators=(",", ":")))
+            await self.websocket.send_text(text)
 
     async def close(self, code: int, reason: str) -> None:
         async with self.send_lock:
@@ -114,35 +263,19 @@ class LiveConnection:
 
     # -- state sent to the browser -------------------------------------------------
 
-    def player_song(self, now_playing: NowPlaying | None) -> dict[str, Any] | None:
-        if now_playing is None:
+    async def current_player(self, profile_id: int | None) -> dict[str, Any] | None:
+        if profile_id is None:
             return None
-        return {
-            "id": now_playing.id,
-            "profile_id": now_playing.user_id,
-            "title": now_playing.title,
-            "artist": now_playing.artist,
-            "duration": now_playing.duration,
-            "status": now_playing.status.value,
-            "elapsed": round(now_playing.elapsed(utc_now()).total_seconds(), 3),
-            "url": self.services.file_tokens.url(now_playing.id, now_playing.storage_key),
-        }
-
-    def listeners_message(self, users: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
-            "type": "listeners",
-            "profile_id": self.viewed_profile_id,
-            "count": len(users),
-            "users": users[:LISTENERS_SHOWN],
-        }
+        return player_song(self.shared.file_tokens, await self.shared.now_playing.get(profile_id))
 
     async def send_state(self) -> None:
-        """Everything the page shows live; sent on connect and after the hub resynced."""
-        player = None
-        if self.listening_profile_id is not None:
-            player = self.player_song(await self.services.playback.current(self.listening_profile_id))
-        async with self.services.sessions() as session:
-            users = await active_users(session)
+        """Everything the page shows live; sent on connect and after the hub resynced.
+
+        Called after subscribing, so the shared reads are at least as new as
+        the subscription and any later change arrives as an event.
+        """
+        player = await self.current_player(self.listening_profile_id)
+        users = await self.shared.active_users.get(None)
         await self.send({
             "type": "state",
             "region": self.services.settings.aws_region,
@@ -152,25 +285,24 @@ class LiveConnection:
             "active_users": users,
         })
         if self.viewed_profile_id is not None:
-            await self.send(self.listeners_message(self.hub.presence(f"profile:{self.viewed_profile_id}")))
+            users = self.hub.presence(f"profile:{self.viewed_profile_id}")
+            await self.send(listeners_message(self.viewed_profile_id, users, len(users)))
 
     # -- hub → browser ---------------------------------------------------------------
 
     async def _deliver_loop(self) -> None:
-        while (message := await self.client.next_message()) is not None:
-            await self._deliver(message)
+        while (item := await self.client.next_item()) is not None:
+            await self._deliver(item)
         await self.close(TRY_AGAIN_LATER, "too many events queued; reconnect")
 
-    async def _deliver(self, message: dict[str, Any]) -> None:
+    async def _deliver(self, item: Outgoing) -> None:
+        message = item.message
         kind = message.get("type")
-        profile_id = message.get("profile_id")
         if kind == "playback":
-            song = message["song"]
-            now_playing = NowPlaying.from_event(song) if song else None
-            await self.send({"type": "playback", "profile_id": profile_id, "song": self.player_song(now_playing)})
+            await self.send_text(self.shared.playback_text(item))
         elif kind == "presence":
             if message.get("topic") == f"profile:{self.viewed_profile_id}":
-                await self.send(self.listeners_message(message.get("users", [])))
+                await self.send_text(self.shared.rendered(item, self._listeners_text))
         elif kind == "listening":
             await self._switch_listening(message.get("profile_id"))
         elif kind == "signed_out":
@@ -181,7 +313,12 @@ class LiveConnection:
         elif kind == "resync":
             await self.send_state()
         else:
-            await self.send(message)
+            await self.send_text(item.text)
+
+    def _listeners_text(self, message: dict[str, Any]) -> str:
+        """Rendered once per event: every connection that sends it views the event's profile."""
+        users = message.get("users", [])
+        return to_json(listeners_message(self.viewed_profile_id, users, message.get("count", len(users))))
 
     # -- browser → server ------------------------------------------------------------
 
@@ -255,10 +392,8 @@ class LiveConnection:
         rtt = message.get("rtt_ms")
         if not isinstance(rtt, (int, float)) or isinstance(rtt, bool) or not 0 <= rtt < 60_000:
             return
-        now = time.monotonic()
-        if self.listening_profile_id is None or now - self.last_meta_at < META_MIN_INTERVAL:
+        if self.listening_profile_id is None:
             return
-        self.last_meta_at = now
         await self.hub.update_meta(
             topic=f"profile:{self.listening_profile_id}",
             client=self.client,
@@ -282,9 +417,7 @@ class LiveConnection:
             self.listening_profile_id = None
             if profile_id is not None:
                 await self._listen_to(profile_id)
-        player = None
-        if profile_id is not None:
-            player = self.player_song(await self.services.playback.current(profile_id))
+        player = await self.current_player(profile_id)
         await self.send({"type": "listening", "profile_id": profile_id, "player": player})
 
 
@@ -293,7 +426,13 @@ async def live_endpoint(websocket: WebSocket) -> None:
     if not origin_allowed(websocket.headers.get("origin"), settings.app_hostname, websocket.headers.get("host")):
         await websocket.close(code=POLICY_VIOLATION)
         return
-    user = await current_user(websocket)
+    try:
+        user = await current_user(websocket)
+    except DatabaseBusy:
+        logger.warning("live connection refused: no database connection came free in time")
+        await websocket.accept()
+        await websocket.close(code=TRY_AGAIN_LATER, reason=SERVER_BUSY)
+        return
     if user is None:
         await websocket.close(code=POLICY_VIOLATION)
         return

@@ -40,12 +40,21 @@
   let listeningProfileId = null;
   let currentSong = null;
   let stateReceived = false;
+  // Commands given before the socket is (re)opened are sent once it opens; a
+  // ping is not worth keeping, as one goes out on every open.
+  const UNSENT_KEPT = 20;
+  const unsent = [];
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const query = profileId ? `?profile=${profileId}` : "";
     socket = new WebSocket(`${scheme}://${location.host}/live${query}`);
-    socket.onopen = () => { retryDelay = 500; $("banner").hidden = true; ping(); };
+    socket.onopen = () => {
+      retryDelay = 500;
+      $("banner").hidden = true;
+      ping();
+      for (const message of unsent.splice(0)) socket.send(JSON.stringify(message));
+    };
     socket.onmessage = (event) => handle(JSON.parse(event.data));
     socket.onclose = (event) => {
       if (event.code === 4001) { location.assign("/signin"); return; }
@@ -55,7 +64,12 @@
     };
   }
   function send(message) {
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(message));
+    } else if (message.type !== "ping") {
+      unsent.push(message);
+      if (unsent.length > UNSENT_KEPT) unsent.shift();
+    }
   }
   function ping() {
     send({ type: "ping", sent_at: performance.now(), rtt_ms: lastRtt });
