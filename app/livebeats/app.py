@@ -64,7 +64,14 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings)
         sessions = create_session_factory(engine)
-        hub = RealtimeHub(dsn=settings.database_dsn, node_id=node_id(), region=settings.aws_region)
+        # Pages show at most LISTENERS_SHOWN badges ("+ N more" from the count), so
+        # presence events need carry no more.
+        hub = RealtimeHub(
+            dsn=settings.database_dsn,
+            node_id=node_id(),
+            region=settings.aws_region,
+            presence_list_limit=live_routes.LISTENERS_SHOWN,
+        )
         storage = create_storage(settings)
         async with httpx.AsyncClient(timeout=GITHUB_TIMEOUT) as http:
             playback = Playback(sessions, hub)
