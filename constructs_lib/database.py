@@ -9,11 +9,11 @@ from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbPara
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from config import DeploymentConfig
 from constructs_lib.network import RegionalNetwork
+from constructs_lib.security_rules import allow_tcp
 from constructs_lib.policy_checks import skip_check
 
 POSTGRES_PORT = 5432
@@ -51,16 +51,15 @@ class PostgresDatabase(Construct):
             tags={"Name": name},
         )
         for index, cidr in enumerate(client_cidrs):
-            VpcSecurityGroupIngressRule(
+            allow_tcp(
                 self,
                 f"AppSubnetIngress{index}",
                 provider=provider,
-                security_group_id=self.security_group.id,
+                group=self.security_group,
+                direction="in",
+                port=POSTGRES_PORT,
                 description=f"PostgreSQL from app subnet {cidr}",
-                ip_protocol="tcp",
-                from_port=POSTGRES_PORT,
-                to_port=POSTGRES_PORT,
-                cidr_ipv4=cidr,
+                cidr=cidr,
             )
         subnet_group = DbSubnetGroup(
             self,

@@ -26,13 +26,13 @@ from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGrou
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from config import DeploymentConfig
 from constructs_lib.iam import Statement, service_role
 from constructs_lib.logs import retained_log_group
 from constructs_lib.network import ANYWHERE, RegionalNetwork
+from constructs_lib.security_rules import allow_tcp
 from constructs_lib.policy_checks import skip_check
 
 CONTAINER_NAME = "app"
@@ -153,16 +153,15 @@ class LoadBalancedFargateService(Construct):
             tags={"Name": f"{name}-tasks"},
         )
         for port in (HTTP_PORT, HTTPS_PORT) if https else (HTTP_PORT,):
-            public_ingress = VpcSecurityGroupIngressRule(
+            public_ingress = allow_tcp(
                 self,
                 f"PublicIngress{port}",
                 provider=provider,
-                security_group_id=self.load_balancer_security_group.id,
+                group=self.load_balancer_security_group,
+                direction="in",
+                port=port,
                 description=f"Port {port} from anywhere: the accelerator preserves client IPs",
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                cidr_ipv4=ANYWHERE,
+                cidr=ANYWHERE,
             )
             if port == HTTP_PORT:
                 skip_check(
@@ -171,27 +170,25 @@ class LoadBalancedFargateService(Construct):
                     "The site is public: the accelerator preserves client IPs, so the load balancer must admit "
                     "port 80 from any address (it redirects to HTTPS when certificates are configured)",
                 )
-        VpcSecurityGroupEgressRule(
+        allow_tcp(
             self,
             "LoadBalancerToTasks",
             provider=provider,
-            security_group_id=self.load_balancer_security_group.id,
+            group=self.load_balancer_security_group,
+            direction="out",
+            port=CONTAINER_PORT,
             description="To the app port of the tasks",
-            ip_protocol="tcp",
-            from_port=CONTAINER_PORT,
-            to_port=CONTAINER_PORT,
-            referenced_security_group_id=self.task_security_group.id,
+            peer=self.task_security_group,
         )
-        VpcSecurityGroupIngressRule(
+        allow_tcp(
             self,
             "TasksFromLoadBalancer",
             provider=provider,
-            security_group_id=self.task_security_group.id,
+            group=self.task_security_group,
+            direction="in",
+            port=CONTAINER_PORT,
             description="The app port from the load balancer",
-            ip_protocol="tcp",
-            from_port=CONTAINER_PORT,
-            to_port=CONTAINER_PORT,
-            referenced_security_group_id=self.load_balancer_security_group.id,
+            peer=self.load_balancer_security_group,
         )
         VpcSecurityGroupEgressRule(
             self,
