@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -9,7 +10,6 @@ from pathlib import Path
 from config import ConfigError, DeploymentConfig, load_config
 
 APP_DIRECTORY = Path(__file__).resolve().parent / "app"
-STACK_NAMES = ("bootstrap", "foundation", "database", "app", "routing")
 
 
 def build_app(config: DeploymentConfig, *, outdir: str | None = None):
@@ -63,8 +63,6 @@ def main() -> int:
 
 def _cdktf_context() -> dict:
     """The ``context`` object of cdktf.json, which the cdktf CLI passes in CDKTF_CONTEXT_JSON."""
-    import json
-
     raw = os.environ.get("CDKTF_CONTEXT_JSON", "{}")
     try:
         return json.loads(raw)
