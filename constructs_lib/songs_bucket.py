@@ -11,6 +11,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 from constructs import Construct
 
+from constructs_lib.iam import Statement
 from constructs_lib.policy_checks import skip_check
 from constructs_lib.private_bucket import PrivateBucket
 
@@ -55,3 +56,18 @@ class SongsBucket(Construct):
     def objects_arn(self) -> str:
         """ARN pattern of the songs the app may read, write and delete."""
         return f"{self.bucket.arn}/{SONGS_PREFIX}*"
+
+    def app_statements(self) -> list[Statement]:
+        """What the app does with songs: put, get and delete them, and list them for the cleaner.
+
+        ``s3:ListBucket`` serves the cleaner's orphan sweep (ListObjectsV2) and makes
+        S3 answer 404, not 403, for a song already deleted: S3 reports a missing key
+        as Access Denied to a caller without ``s3:ListBucket`` on the bucket (S3 API
+        reference, GetObject). It is not narrowed by an ``s3:prefix`` condition: a
+        GetObject request carries no prefix, so a conditioned grant would not count.
+        The bucket holds nothing but songs.
+        """
+        return [
+            {"actions": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "resources": [self.objects_arn]},
+            {"actions": ["s3:ListBucket"], "resources": [self.bucket.arn]},
+        ]

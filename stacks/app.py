@@ -62,9 +62,7 @@ class AppStack(RemoteStateStack):
             "GITHUB_CLIENT_SECRET": self.secrets.github_client_secret_arn,
         }
         secret_arns = [master_secret, self.secrets.secret_key_base_arn, self.secrets.github_client_id_arn, self.secrets.github_client_secret_arn]
-        task_statements = [
-            {"actions": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "resources": [self.songs.objects_arn]},
-        ]
+        task_statements = self.songs.app_statements()
         self.services: dict[str, LoadBalancedFargateService] = {}
         for role, region, provider, network, certificate in (
             ("primary", config.primary_region, primary_provider, primary_network, config.primary_certificate_arn),

@@ -121,14 +121,16 @@ def test_execution_role_reads_exactly_its_secrets_by_arn(synthesized: Synthesize
 
 
 def test_task_role_only_touches_the_songs_prefix(synthesized: Synthesized) -> None:
+    """Objects under songs/, and listing the songs bucket (the cleaner; 404 rather than 403 for a deleted song)."""
     documents = synthesized.stack("app")["data"]["aws_iam_policy_document"]
     for role in ("PrimaryService", "SecondaryService"):
         permissions = next(d for name, d in documents.items() if name.startswith(f"{role}_TaskRolePermissions"))
-        assert len(permissions["statement"]) == 1
-        statement = permissions["statement"][0]
-        assert sorted(statement["actions"]) == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
-        (resource,) = statement["resources"]
+        objects, listing = permissions["statement"]
+        assert sorted(objects["actions"]) == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+        (resource,) = objects["resources"]
         assert re.fullmatch(r"\$\{aws_s3_bucket\.Songs_\w+\.arn\}/songs/\*", resource), resource
+        assert listing["actions"] == ["s3:ListBucket"]
+        assert listing["resources"] == [resource.removesuffix("/songs/*")]
 
 
 def test_songs_bucket_is_private_and_encrypted(synthesized: Synthesized) -> None:

@@ -173,7 +173,8 @@ def test_task_roles_touch_only_the_songs_prefix(variant: Synthesized) -> None:
     assert len(task_documents) == 2
     for document in task_documents:
         assert [(sorted(s["actions"]), s["resources"]) for s in document["statement"]] == [
-            (["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], [f"${{aws_s3_bucket.{songs}.arn}}/songs/*"])
+            (["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], [f"${{aws_s3_bucket.{songs}.arn}}/songs/*"]),
+            (["s3:ListBucket"], [f"${{aws_s3_bucket.{songs}.arn}}"]),
         ]
 
 
