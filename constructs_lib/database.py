@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
@@ -12,19 +13,31 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from config import DeploymentConfig
+from constructs_lib.logs import retained_log_group
 from constructs_lib.network import RegionalNetwork
-from constructs_lib.security_rules import allow_tcp
 from constructs_lib.policy_checks import skip_check
+from constructs_lib.security_rules import allow_tcp
+from constructs_lib.write_once_secret import ephemeral_password, write_once_secret
 
 POSTGRES_PORT = 5432
+MASTER_USERNAME = "livebeats"
+EXPORTED_LOGS = ("postgresql", "upgrade")
 
 
 class PostgresDatabase(Construct):
-    """RDS PostgreSQL: private, encrypted, backed up, storage autoscaling, password managed by RDS.
+    """RDS PostgreSQL: private, encrypted, backed up, storage autoscaling, TLS only.
 
-    The master password is generated and rotated by RDS in Secrets Manager
-    (``manage_master_user_password``), so it never passes through Terraform
-    state. Only the app subnets of both regions may connect, on 5432.
+    The deployment owns the master password: an ephemeral random password goes
+    to the write-only ``password_wo`` and, in the same apply, into a write-once
+    credentials secret (JSON ``username``/``password``), so it is in no plan or
+    state. Not ``manage_master_user_password``: RDS would rotate that secret
+    every 7 days under running tasks (ECS injects secrets only at start), and RDS
+    cannot create a read replica of an instance whose master password it manages
+    (RDS User Guide, "Password management with Amazon RDS and AWS Secrets
+    Manager", limitations), which a cross-region replica needs. The app reads the
+    secret whenever it opens a connection, so an operator's rotation
+    (``ALTER USER`` or ``modify-db-instance``, then ``put-secret-value``) needs no
+    restart. Only the app subnets of both regions may connect, on 5432.
     """
 
     def __init__(
@@ -69,17 +82,47 @@ class PostgresDatabase(Construct):
             description="Isolated subnets: no route to or from the internet",
             subnet_ids=[subnet.id for subnet in network.isolated_subnets],
         )
+        # A new major version needs a parameter group of the new family while the
+        # instance still uses the old one: create the new group first (a unique
+        # name per version), switch the instance, then delete the old group.
         parameters = DbParameterGroup(
             self,
             "Parameters",
             provider=provider,
-            name=f"{name}-postgres{config.db_engine_version}",
+            name_prefix=f"{name}-postgres{config.db_engine_version}-",
             family=f"postgres{config.db_engine_version}",
             description="TLS only; slow statements logged",
             parameter=[
                 DbParameterGroupParameter(name="rds.force_ssl", value="1"),
                 DbParameterGroupParameter(name="log_min_duration_statement", value="1000"),
             ],
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
+        # RDS creates the log groups it exports to without a retention (kept
+        # forever); created here first, they have one.
+        log_groups = [
+            retained_log_group(
+                self,
+                f"{log.title()}Logs",
+                provider=provider,
+                name=f"/aws/rds/instance/{name}/{log}",
+                retention_days=config.log_retention_days,
+            )
+            for log in EXPORTED_LOGS
+        ]
+        password = ephemeral_password(self, "database_password", provider=provider, length=40)
+        self.credentials = write_once_secret(
+            self,
+            "Credentials",
+            provider=provider,
+            name_prefix=f"{config.project_name}/database-credentials-",
+            description="Live Beats database master credentials (JSON username, password); generated at the first deploy",
+            initial_value=f'${{jsonencode({{"username" = "{MASTER_USERNAME}", "password" = {password}}})}}',
+            recovery_window_days=0 if config.throwaway else 7,
+            rotation_note=(
+                "Rotated by the operator (ALTER USER or modify-db-instance, then put-secret-value): the app reads "
+                "this secret whenever it connects, so no restart is needed; RDS-managed rotation would forbid replicas"
+            ),
         )
         self.instance = DbInstance(
             self,
@@ -94,9 +137,11 @@ class PostgresDatabase(Construct):
             max_allocated_storage=config.db_max_allocated_storage,
             storage_type="gp3",
             storage_encrypted=True,
+            allow_major_version_upgrade=True,
             db_name=database_name,
-            username="livebeats",
-            manage_master_user_password=True,
+            username=MASTER_USERNAME,
+            password_wo=f"${{{password}}}",
+            password_wo_version=1,
             port=POSTGRES_PORT,
             db_subnet_group_name=subnet_group.name,
             parameter_group_name=parameters.name,
@@ -107,10 +152,16 @@ class PostgresDatabase(Construct):
             copy_tags_to_snapshot=True,
             deletion_protection=not config.throwaway,
             skip_final_snapshot=config.throwaway,
-            final_snapshot_identifier=None if config.throwaway else f"{name}-final",
+            # Unique per instance (its creation time, kept by ignore_changes): a
+            # fixed name would make destroy, deploy, destroy fail on the first snapshot.
+            final_snapshot_identifier=None
+            if config.throwaway
+            else f'{name}-final-${{formatdate("YYYYMMDDhhmmss", timestamp())}}',
             iam_database_authentication_enabled=True,
-            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+            enabled_cloudwatch_logs_exports=list(EXPORTED_LOGS),
             tags={"Name": name},
+            depends_on=log_groups,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["final_snapshot_identifier"]),
         )
         self._accepted_findings(config)
 
@@ -147,6 +198,6 @@ class PostgresDatabase(Construct):
         return self.instance.port
 
     @property
-    def master_secret_arn(self) -> str:
-        """ARN of the RDS-managed secret holding ``username`` and ``password``."""
-        return self.instance.master_user_secret.get(0).secret_arn
+    def credentials_secret_arn(self) -> str:
+        """ARN of the secret holding the JSON ``username`` and ``password`` the app connects with."""
+        return self.credentials.arn

@@ -53,16 +53,18 @@ class AppStack(RemoteStateStack):
             image_uri=config.app_image,
             force_delete=config.throwaway,
         )
-        master_secret = database.master_secret_arn
+        # The database credentials are not injected at container start: the app
+        # reads them from the secret whenever it connects, so a rotated password
+        # reaches running tasks (see PostgresDatabase).
         secrets = {
-            "DB_USERNAME": f"{master_secret}:username::",
-            "DB_PASSWORD": f"{master_secret}:password::",
             "SECRET_KEY_BASE": self.secrets.secret_key_base_arn,
             "GITHUB_CLIENT_ID": self.secrets.github_client_id_arn,
             "GITHUB_CLIENT_SECRET": self.secrets.github_client_secret_arn,
         }
-        secret_arns = [master_secret, self.secrets.secret_key_base_arn, self.secrets.github_client_id_arn, self.secrets.github_client_secret_arn]
-        task_statements = self.songs.app_statements()
+        task_statements = [
+            *self.songs.app_statements(),
+            {"actions": ["secretsmanager:GetSecretValue"], "resources": [database.credentials_secret_arn]},
+        ]
         self.services: dict[str, LoadBalancedFargateService] = {}
         for role, region, provider, network, certificate in (
             ("primary", config.primary_region, primary_provider, primary_network, config.primary_certificate_arn),
@@ -75,6 +77,9 @@ class AppStack(RemoteStateStack):
                 "DB_HOST": database.address,
                 "DB_PORT": "5432",
                 "DB_NAME": database.database_name,
+                "DB_SECRET_ARN": database.credentials_secret_arn,
+                "DB_SECRET_REGION": config.primary_region,
+                "DB_SSLMODE": "verify-full",
                 "POOL_SIZE": str(config.pool_size),
                 "SONGS_BUCKET": self.songs.bucket.bucket,
                 "SONGS_BUCKET_REGION": config.primary_region,
@@ -95,7 +100,7 @@ class AppStack(RemoteStateStack):
                 image_repository_arn=self.image.repository.arn if self.image.repository else None,
                 environment=environment,
                 secrets=secrets,
-                secret_arns=secret_arns,
+                secret_arns=list(secrets.values()),
                 task_statements=task_statements,
                 certificate_arn=certificate,
             )

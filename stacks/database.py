@@ -24,3 +24,9 @@ class DatabaseStack(RemoteStateStack):
             self, "Database", provider=self.primary_provider(), config=config, network=network, client_cidrs=client_cidrs
         )
         TerraformOutput(self, "database_endpoint", value=self.database.instance.endpoint)
+        TerraformOutput(
+            self,
+            "database_credentials_secret_arn",
+            value=self.database.credentials_secret_arn,
+            description="Secret with the master username and password (JSON); the app reads it whenever it connects",
+        )

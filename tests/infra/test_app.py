@@ -85,8 +85,11 @@ def test_task_environment_and_secrets(synthesized: Synthesized) -> None:
         assert re.search(r'"name" = "DB_HOST", "value" = data\.terraform_remote_state\.[^}]*address', expression)
         for name in ("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "SECRET_KEY_BASE"):
             assert re.search(rf'"name" = "{name}", "valueFrom" = aws_secretsmanager_secret\.\w+\.arn', expression), name
-        for name, key in (("DB_USERNAME", "username"), ("DB_PASSWORD", "password")):
-            assert re.search(rf'"name" = "{name}", "valueFrom" = "\$\{{data\.terraform_remote_state[^}}]*secret_arn\}}:{key}::"', expression), name
+        # Database credentials are read by the app when it connects, never injected at start.
+        assert "DB_USERNAME" not in expression and "DB_PASSWORD" not in expression
+        assert re.search(r'"name" = "DB_SECRET_ARN", "value" = data\.terraform_remote_state\.[^}]*Credentials_\w+arn\}', expression)
+        assert '{"name" = "DB_SECRET_REGION", "value" = "eu-west-2"}' in expression
+        assert '{"name" = "DB_SSLMODE", "value" = "verify-full"}' in expression
         assert f'"image" = "{PREBUILT_IMAGE}"' in expression
         assert "SECURE_COOKIES" not in expression  # plain HTTP: a Secure cookie would never come back
         assert task["cpu"] == "256" and task["memory"] == "512"
@@ -94,15 +97,15 @@ def test_task_environment_and_secrets(synthesized: Synthesized) -> None:
 
 def test_secrets_exist_once_in_the_primary_and_never_hold_values_in_terraform(synthesized: Synthesized) -> None:
     secrets = synthesized.resources("app", "aws_secretsmanager_secret")
-    assert sorted(s["name"] for s in secrets.values()) == [
-        "livebeats/github-client-id",
-        "livebeats/github-client-secret",
-        "livebeats/secret-key-base",
+    # Unique names: a destroyed secret's name stays taken for its 7-day recovery window.
+    assert sorted(s["name_prefix"] for s in secrets.values()) == [
+        "livebeats/github-client-id-",
+        "livebeats/github-client-secret-",
+        "livebeats/secret-key-base-",
     ]
+    assert not any("name" in s for s in secrets.values())
+    assert {s["recovery_window_in_days"] for s in secrets.values()} == {7}
     assert {s["provider"] for s in secrets.values()} == {"aws.primary"}
-    for version in synthesized.resources("app", "aws_secretsmanager_secret_version").values():
-        assert "secret_string" not in version
-        assert version["secret_string_wo_version"] == 1  # written once: the operator's later value stays
     key_base = [v for v in synthesized.resources("app", "aws_secretsmanager_secret_version").values() if "SecretKeyBase" in v["secret_id"]]
     assert key_base[0]["secret_string_wo"].startswith("${ephemeral.aws_secretsmanager_random_password.")
 
@@ -113,24 +116,27 @@ def test_execution_role_reads_exactly_its_secrets_by_arn(synthesized: Synthesize
         permissions = next(d for name, d in documents.items() if name.startswith(f"{role}_ExecutionRolePermissions"))
         statements = {tuple(s["actions"]): s["resources"] for s in permissions["statement"]}
         secrets = statements[("secretsmanager:GetSecretValue",)]
-        assert len(secrets) == 4 and not any(r == "*" for r in secrets)
+        assert len(secrets) == 3 and not any(r == "*" for r in secrets)
         assert statements[("logs:CreateLogStream", "logs:PutLogEvents")][0].endswith(".arn}:*")
         assert statements[("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")] == [
             "arn:aws:ecr:eu-west-2:123456789012:repository/livebeats/app"
         ]
 
 
-def test_task_role_only_touches_the_songs_prefix(synthesized: Synthesized) -> None:
-    """Objects under songs/, and listing the songs bucket (the cleaner; 404 rather than 403 for a deleted song)."""
+def test_task_role_touches_the_songs_and_reads_the_database_credentials(synthesized: Synthesized) -> None:
+    """Objects under songs/, listing the songs bucket (the cleaner; 404 rather than 403 for a deleted
+    song), and the database credentials the app reads whenever it connects."""
     documents = synthesized.stack("app")["data"]["aws_iam_policy_document"]
     for role in ("PrimaryService", "SecondaryService"):
         permissions = next(d for name, d in documents.items() if name.startswith(f"{role}_TaskRolePermissions"))
-        objects, listing = permissions["statement"]
+        objects, listing, credentials = permissions["statement"]
         assert sorted(objects["actions"]) == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
         (resource,) = objects["resources"]
         assert re.fullmatch(r"\$\{aws_s3_bucket\.Songs_\w+\.arn\}/songs/\*", resource), resource
         assert listing["actions"] == ["s3:ListBucket"]
         assert listing["resources"] == [resource.removesuffix("/songs/*")]
+        assert credentials["actions"] == ["secretsmanager:GetSecretValue"]
+        assert re.fullmatch(r"\$\{data\.terraform_remote_state\.[^}]+Credentials[^}]+arn\}", credentials["resources"][0])
 
 
 def test_songs_bucket_is_private_and_encrypted(synthesized: Synthesized) -> None:

@@ -156,16 +156,14 @@ def test_execution_roles_read_exactly_the_app_secrets_and_their_own_log_group(de
         (permissions,) = [d for name, d in documents.items() if name.startswith(f"{role}_ExecutionRolePermissions")]
         statements = {tuple(s["actions"]): s["resources"] for s in permissions["statement"]}
         assert statements.pop(("logs:CreateLogStream", "logs:PutLogEvents")) == [f"${{aws_cloudwatch_log_group.{log_groups[provider]}.arn}}:*"]
-        read = statements.pop(("secretsmanager:GetSecretValue",))
-        database_secret = [arn for arn in read if arn not in secrets]
-        assert set(read) - set(database_secret) == secrets
-        assert len(database_secret) == 1 and re.fullmatch(r"\$\{data\.terraform_remote_state\.[^}]+secret_arn\}", database_secret[0])
+        # The database credentials are the task role's to read (the app reads them when it connects).
+        assert set(statements.pop(("secretsmanager:GetSecretValue",))) == secrets
         assert statements.pop(("ecr:GetAuthorizationToken",)) == ["*"]
         assert statements.pop(("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")) == [repository]
         assert not statements, f"{role} execution role has more: {statements}"
 
 
-def test_task_roles_touch_only_the_songs_prefix(variant: Synthesized) -> None:
+def test_task_roles_touch_only_the_songs_and_the_database_credentials(variant: Synthesized) -> None:
     """The built-image variant too (tests/infra/test_app.py covers the default)."""
     songs = next(iter(variant.resources("app", "aws_s3_bucket")))
     documents = variant.stack("app")["data"]["aws_iam_policy_document"]
@@ -175,7 +173,9 @@ def test_task_roles_touch_only_the_songs_prefix(variant: Synthesized) -> None:
         assert [(sorted(s["actions"]), s["resources"]) for s in document["statement"]] == [
             (["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], [f"${{aws_s3_bucket.{songs}.arn}}/songs/*"]),
             (["s3:ListBucket"], [f"${{aws_s3_bucket.{songs}.arn}}"]),
+            (["secretsmanager:GetSecretValue"], [document["statement"][2]["resources"][0]]),
         ]
+        assert re.fullmatch(r"\$\{data\.terraform_remote_state\.[^}]+Credentials[^}]+arn\}", document["statement"][2]["resources"][0])
 
 
 def test_flow_log_roles_write_only_their_own_log_group(synthesized: Synthesized) -> None:

@@ -163,17 +163,32 @@ def test_concurrent_applies_are_serialized_by_the_lock_file_and_the_state_stays_
 
 
 def test_no_secret_value_in_any_state_object_and_operator_values_survive(emulated: Emulated) -> None:
+    """An operator sets the GitHub credentials (twice: a typo fixed), then deploys again.
+
+    After the second put the version Terraform wrote has no AWS staging label; AWS
+    deletes such versions (the emulator does so at once), and the provider would
+    then write the placeholder again as AWSCURRENT. It must not, and the plan
+    after it must be clean.
+    """
     secrets = emulated.client("secretsmanager")
     prefix = emulated.config.project_name
-    operator_values = {f"{prefix}/github-client-id": "Iv1.operatorclientid42", f"{prefix}/github-client-secret": "0a1b2c3d4e5f-operator-secret"}
+    names = {
+        entry["Name"].rsplit("-", 1)[0]: entry["Name"]
+        for entry in secrets.list_secrets(Filters=[{"Key": "name", "Values": [f"{prefix}/"]}])["SecretList"]
+    }
+    operator_values = {names[f"{prefix}/github-client-id"]: "Iv1.operatorclientid42", names[f"{prefix}/github-client-secret"]: "0a1b2c3d4e5f-operator-secret"}
     for name, value in operator_values.items():
+        secrets.put_secret_value(SecretId=name, SecretString=f"{value}-typo")
         secrets.put_secret_value(SecretId=name, SecretString=value)
     returncode, output = emulated.run("apply", "-auto-approve", "-input=false")
     assert returncode == 0, output
+    returncode, output = emulated.run("plan", "-detailed-exitcode", "-input=false")
+    assert returncode == 0, f"a deploy after the operator's values still wants changes:\n{output}"
 
-    values = {name: secrets.get_secret_value(SecretId=name)["SecretString"] for name in (f"{prefix}/secret-key-base", *operator_values)}
+    key_base = names[f"{prefix}/secret-key-base"]
+    values = {name: secrets.get_secret_value(SecretId=name)["SecretString"] for name in (key_base, *operator_values)}
     assert {name: values[name] for name in operator_values} == operator_values, "a later apply overwrote the operator's values"
-    assert len(values[f"{prefix}/secret-key-base"]) == 64
+    assert len(values[key_base]) == 64
     objects = emulated.objects()
     assert any(key.startswith(emulated.state_key + "@") for key in objects)
     for key, body in objects.items():
