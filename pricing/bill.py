@@ -19,15 +19,17 @@ from pricing.usage import IDLE, STATED_LOAD, Usage
 FREE_EGRESS_GB = 100.0
 """Internet egress AWS does not charge: the first 100 GB a month, account-wide, all regions together."""
 
-# Container Insights (standard) on Fargate publishes these per dimension set, each
-# billed as a custom metric (CloudWatch User Guide, "Amazon ECS Container Insights
-# metrics"): cluster — CPU, memory, network and storage (reserved/utilized, rx/tx,
-# read/write), ephemeral storage (2), task and service counts; service — the ten
-# resource metrics plus deployment, desired, pending, running and task-set counts;
-# task family — the ten resource metrics. An estimate: AWS adds metrics over time.
+# Container Insights (standard) metrics "are charged as custom metrics" (CloudWatch User
+# Guide, "Amazon ECS Container Insights metrics"). Eight resource metrics (CPU and memory
+# reserved/utilized, network rx/tx, storage read/write), plus ephemeral storage
+# reserved/utilized on Fargate, are published for each of three dimension sets: cluster,
+# service, task family. The cluster adds ServiceCount and TaskCount; the service adds
+# deployment, desired, pending, running and task-set counts. An estimate: AWS adds metrics.
 CONTAINER_INSIGHTS_METRICS = {"cluster": 12, "service": 15, "task_family": 10}
 ALARMS_PER_TARGET_TRACKING_POLICY = 2
 ACCELERATOR_IPV4_ADDRESSES = 2
+
+_ALWAYS_FREE_METRICS = "CloudWatch's always-free 10 metrics and 10 alarms per account are not deducted (other workloads use them)"
 
 Quantity = Callable[[Usage], float]
 
@@ -278,7 +280,12 @@ def _fargate_service(resource: Resource, deployment: Deployment, hours: float) -
     if cluster is not None and _container_insights(cluster):
         metrics = CONTAINER_INSIGHTS_METRICS["service"] + CONTAINER_INSIGHTS_METRICS["task_family"]
         charges += [
-            Charge(f"Container Insights: {metrics} service and task-family metrics", "metric_month", _constant(metrics)),
+            Charge(
+                f"Container Insights: {metrics} service and task-family metrics",
+                "metric_month",
+                _constant(metrics),
+                note=_ALWAYS_FREE_METRICS,
+            ),
             Charge(
                 "Container Insights: performance events ingested",
                 "logs_ingest_gb",
@@ -296,7 +303,7 @@ def _ecs_cluster(resource: Resource, _deployment: Deployment, _hours: float) -> 
     charges = []
     if _container_insights(resource):
         metrics = CONTAINER_INSIGHTS_METRICS["cluster"]
-        charges.append(Charge(f"Container Insights: {metrics} cluster metrics", "metric_month", _constant(metrics)))
+        charges.append(Charge(f"Container Insights: {metrics} cluster metrics", "metric_month", _constant(metrics), note=_ALWAYS_FREE_METRICS))
     return _regional(resource, charges)
 
 
@@ -465,7 +472,14 @@ def _scaling_policy(resource: Resource, _deployment: Deployment, _hours: float) 
         raise NotPriced(f"policy type {resource.body.get('policy_type')} is not priced")
     return _regional(
         resource,
-        [Charge("alarms created by target tracking", "alarm_month", _constant(ALARMS_PER_TARGET_TRACKING_POLICY))],
+        [
+            Charge(
+                "alarms created by target tracking",
+                "alarm_month",
+                _constant(ALARMS_PER_TARGET_TRACKING_POLICY),
+                note=_ALWAYS_FREE_METRICS,
+            )
+        ],
     )
 
 
