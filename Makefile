@@ -4,6 +4,7 @@
 #   make test      every test suite (what CI runs)
 #   make deploy | diff | destroy    all stacks, against whatever AWS the environment points at
 #   make synth     write the Terraform JSON of all stacks to cdktf.out/
+#   make cost      the monthly bill of what the current configuration deploys (list prices, idle and loaded)
 #   make emulator  only the local AWS emulator, in the foreground
 #
 # Each target installs what it needs first (pipenv environment, cdktf CLI, system packages).
@@ -22,10 +23,10 @@ export EMULATOR_PORT
 PIPENV := python3 -m pipenv
 RUN := $(PIPENV) run
 
-.PHONY: help setup up test emulator deploy diff destroy synth lock
+.PHONY: help setup up test emulator deploy diff destroy synth cost lock
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 ## Installation ------------------------------------------------------------------
 
@@ -67,6 +68,9 @@ emulator: setup
 
 synth: setup
 	scripts/cdktf.sh synth
+
+cost: .venv/.synced
+	$(RUN) python -m pricing
 
 deploy: setup
 	scripts/cdktf.sh deploy bootstrap

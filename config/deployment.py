@@ -21,6 +21,7 @@ from config.errors import ConfigError
 from config.regions import AWS_REGIONS, GLOBAL_ACCELERATOR_REGION
 
 NAT_MODES = ("none", "single", "per_az")
+CPU_ARCHITECTURES = ("ARM64", "X86_64")
 
 # Fargate's valid CPU units and, for each, the memory sizes (MiB) it accepts.
 FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
@@ -93,6 +94,12 @@ class DeploymentConfig:
     )
     task_cpu: int = _setting("TASK_CPU", 256, "Fargate CPU units per task: 256, 512, 1024, 2048 or 4096.")
     task_memory: int = _setting("TASK_MEMORY", 512, "Fargate memory (MiB) per task, valid for TASK_CPU.")
+    cpu_architecture: str = _setting(
+        "CPU_ARCHITECTURE",
+        "ARM64",
+        "ARM64 (Graviton, about 20% cheaper) or X86_64: the tasks' CPU, and the platform the image is built for; "
+        "an APP_IMAGE must be built for it.",
+    )
     pool_size: int = _setting("POOL_SIZE", 10, "Database connections per app task, 1 to 100.")
     app_image: str | None = _setting(
         "APP_IMAGE",
@@ -246,6 +253,8 @@ def _validate(config: DeploymentConfig) -> None:
             f"{config.task_memory} MiB is not valid with TASK_CPU={config.task_cpu}; "
             f"allowed: {allowed_memory[0]} to {allowed_memory[-1]} in steps of {allowed_memory[1] - allowed_memory[0]}",
         )
+    if config.cpu_architecture not in CPU_ARCHITECTURES:
+        raise ConfigError("CPU_ARCHITECTURE", f"must be one of {', '.join(CPU_ARCHITECTURES)}, got {config.cpu_architecture!r}")
     _in_range("POOL_SIZE", config.pool_size, 1, 100)
     if config.app_image is not None and not _IMAGE_URI.match(config.app_image):
         raise ConfigError(

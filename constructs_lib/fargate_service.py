@@ -108,7 +108,7 @@ class LoadBalancedFargateService(Construct):
             memory=str(config.task_memory),
             network_mode="awsvpc",
             requires_compatibilities=["FARGATE"],
-            runtime_platform=EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX", cpu_architecture="X86_64"),
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX", cpu_architecture=config.cpu_architecture),
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
             container_definitions=Fn.jsonencode(

@@ -51,6 +51,7 @@ class AppStack(RemoteStateStack):
             name_prefix=prefix,
             app_directory=app_directory,
             image_uri=config.app_image,
+            cpu_architecture=config.cpu_architecture,
             force_delete=config.throwaway,
         )
         # The database credentials are not injected at container start: the app
