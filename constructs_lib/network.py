@@ -229,6 +229,7 @@ class RegionalNetwork(Construct):
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
             log_destination=log_group.arn,
-            iam_role_arn=role.arn,
+            iam_role_arn=role.role.arn,
             tags={"Name": name},
+            depends_on=[role.policy],
         )

@@ -33,6 +33,29 @@ def test_service_rolls_back_failed_deployments_and_runs_the_configured_count(syn
         assert service["load_balancer"][0]["container_port"] == 4000
 
 
+def test_deploy_waits_for_running_tasks_of_the_new_revision(synthesized: Synthesized, variant: Synthesized) -> None:
+    """`apply` returns once the tasks run, and fails when the circuit breaker rolled the new revision back."""
+    for synth in (synthesized, variant):
+        definitions = synth.resources("app", "aws_ecs_task_definition")
+        for name, service in synth.resources("app", "aws_ecs_service").items():
+            assert service["wait_for_steady_state"] is True, name
+            (postcondition,) = service["lifecycle"]["postcondition"]
+            match = re.fullmatch(r"\$\{self\.task_definition == aws_ecs_task_definition\.(\w+)\.arn\}", postcondition["condition"])
+            assert match and service["task_definition"] == f"${{aws_ecs_task_definition.{match[1]}.arn}}", postcondition
+            assert definitions[match[1]]["provider"] == service["provider"]
+            assert "rolled it back" in postcondition["error_message"]
+
+
+def test_first_tasks_start_only_once_both_role_policies_exist(synthesized: Synthesized) -> None:
+    """The task definition names the roles, not their policies: without depends_on ECS could start tasks that cannot pull, read secrets or log."""
+    policies = synthesized.resources("app", "aws_iam_role_policy")
+    for name, service in synthesized.resources("app", "aws_ecs_service").items():
+        prefix = name.split("_", 1)[0]  # PrimaryService / SecondaryService
+        waited = {dependency.split(".", 1)[1] for dependency in service["depends_on"] if dependency.startswith("aws_iam_role_policy.")}
+        mine = {p for p in policies if p.startswith(f"{prefix}_ExecutionRolePolicy") or p.startswith(f"{prefix}_TaskRolePolicy")}
+        assert len(mine) == 2 and waited == mine, (name, waited, mine)
+
+
 def test_tasks_stay_private_behind_nat(variant: Synthesized) -> None:
     for service in variant.resources("app", "aws_ecs_service").values():
         assert service["network_configuration"]["assign_public_ip"] is False

@@ -57,6 +57,10 @@ def test_flow_logs_on_both_vpcs(synthesized: Synthesized) -> None:
     logs = synthesized.resources("foundation", "aws_flow_log")
     assert sorted(log["provider"] for log in logs.values()) == ["aws.primary", "aws.secondary"]
     assert all(log["traffic_type"] == "ALL" for log in logs.values())
+    policies = synthesized.resources("foundation", "aws_iam_role_policy")
+    for log in logs.values():
+        (dependency,) = log["depends_on"]  # delivery starts once the role may write
+        assert dependency.split(".", 1)[1] in policies and "FlowLogRolePolicy" in dependency
 
 
 def test_no_nat_by_default_app_subnets_route_to_the_internet_gateway(synthesized: Synthesized) -> None:
