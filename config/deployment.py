@@ -103,8 +103,9 @@ class DeploymentConfig:
     app_hostname: str | None = _setting(
         "APP_HOSTNAME",
         None,
-        "Public hostname of the site (e.g. a custom domain). Unset: the app accepts WebSocket origins "
-        "matching the request's own host.",
+        "Public hostname of the site (a custom domain; its DNS record, an alias or CNAME to the accelerator, is "
+        "yours to create). Required with the certificates: none can name the accelerator's own DNS name. Unset: "
+        "the site is http://<accelerator DNS name>/ and WebSocket origins must match the request's own host.",
     )
     primary_certificate_arn: str | None = _setting(
         "PRIMARY_CERTIFICATE_ARN", None, "ACM certificate in the primary region; with the secondary one it turns on HTTPS."
@@ -256,6 +257,13 @@ def _validate(config: DeploymentConfig) -> None:
     if config.app_hostname is not None and not _HOSTNAME.match(config.app_hostname):
         raise ConfigError("APP_HOSTNAME", f"{config.app_hostname!r} is not a hostname (no scheme, port or path)")
     _validate_certificates(config)
+    if config.https_enabled and config.app_hostname is None:
+        raise ConfigError(
+            "APP_HOSTNAME",
+            "required with PRIMARY_CERTIFICATE_ARN and SECONDARY_CERTIFICATE_ARN: browsers check the certificate "
+            "against the name they open, and no certificate can name the accelerator's own DNS name; set the "
+            "hostname the certificates cover and point its DNS record at the accelerator",
+        )
     if not _DB_INSTANCE_CLASS.match(config.db_instance_class):
         raise ConfigError("DB_INSTANCE_CLASS", f"must look like db.t4g.micro, got {config.db_instance_class!r}")
     if not re.fullmatch(r"\d{2}", config.db_engine_version):

@@ -46,6 +46,14 @@ BAD_SETTINGS = [
     ({"THROWAWAY": "maybe"}, "THROWAWAY", "true or false"),
     ({"STATE_BUCKET": "Bad_Bucket"}, "STATE_BUCKET", "not a valid S3 bucket name"),
     ({"APP_HOSTNAME": "https://live.example.com/"}, "APP_HOSTNAME", "not a hostname"),
+    (
+        {
+            "PRIMARY_CERTIFICATE_ARN": "arn:aws:acm:eu-west-2:123456789012:certificate/0f2b6a59-3d07-4c39-8a4f-6a1d3c1b2e90",
+            "SECONDARY_CERTIFICATE_ARN": "arn:aws:acm:us-west-2:123456789012:certificate/0f2b6a59-3d07-4c39-8a4f-6a1d3c1b2e90",
+        },
+        "APP_HOSTNAME",
+        "no certificate can name the accelerator's own DNS name",
+    ),
 ]
 
 
