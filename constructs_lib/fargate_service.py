@@ -29,6 +29,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from constructs import Construct
 
 from config import DeploymentConfig
+from config.connection_budget import DEPLOYMENT_MAXIMUM_PERCENT
 from constructs_lib.iam import Statement, service_role
 from constructs_lib.logs import retained_log_group
 from constructs_lib.network import ANYWHERE, RegionalNetwork
@@ -287,7 +288,8 @@ class LoadBalancedFargateService(Construct):
             ],
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
             deployment_minimum_healthy_percent=100,
-            deployment_maximum_percent=200,
+            # Also in the database connection budget: a rolling deploy runs old and new tasks side by side.
+            deployment_maximum_percent=DEPLOYMENT_MAXIMUM_PERCENT,
             health_check_grace_period_seconds=60,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,

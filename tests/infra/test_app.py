@@ -6,6 +6,7 @@ import re
 
 from cdktf import Testing
 
+from config.connection_budget import DEPLOYMENT_MAXIMUM_PERCENT
 from tests.infra.conftest import PREBUILT_IMAGE, Synthesized
 
 REGIONS = {"aws.primary": "eu-west-2", "aws.secondary": "us-west-2"}
@@ -56,6 +57,12 @@ def test_first_tasks_start_only_once_both_role_policies_exist(synthesized: Synth
         assert len(mine) == 2 and waited == mine, (name, waited, mine)
 
 
+def test_rolling_deploys_run_at_most_twice_the_tasks(synthesized: Synthesized) -> None:
+    """The database connection budget counts on this ceiling."""
+    for service in synthesized.resources("app", "aws_ecs_service").values():
+        assert (service["deployment_maximum_percent"], service["deployment_minimum_healthy_percent"]) == (DEPLOYMENT_MAXIMUM_PERCENT, 100)
+
+
 def test_tasks_stay_private_behind_nat(variant: Synthesized) -> None:
     for service in variant.resources("app", "aws_ecs_service").values():
         assert service["network_configuration"]["assign_public_ip"] is False
@@ -103,7 +110,7 @@ def test_task_environment_and_secrets(synthesized: Synthesized) -> None:
         region = REGIONS[task["provider"]]
         assert f'{{"name" = "AWS_REGION", "value" = "{region}"}}' in expression
         assert '{"name" = "PRIMARY_REGION", "value" = "eu-west-2"}' in expression
-        assert '{"name" = "POOL_SIZE", "value" = "10"}' in expression
+        assert '{"name" = "POOL_SIZE", "value" = "5"}' in expression
         assert '"containerPort" = 4000' in expression
         assert re.search(r'"name" = "DB_HOST", "value" = data\.terraform_remote_state\.[^}]*address', expression)
         for name in ("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "SECRET_KEY_BASE"):
@@ -191,7 +198,7 @@ def test_without_app_image_the_app_is_built_and_pushed_to_ecr(variant: Synthesiz
 def test_autoscaling_between_desired_and_max_count(synthesized: Synthesized, variant: Synthesized) -> None:
     targets = synthesized.resources("app", "aws_appautoscaling_target").values()
     assert sorted((t["min_capacity"], t["max_capacity"], t["provider"]) for t in targets) == [
-        (1, 4, "aws.primary"),
-        (1, 4, "aws.secondary"),
+        (1, 2, "aws.primary"),
+        (1, 2, "aws.secondary"),
     ]
     assert not variant.resources("app", "aws_appautoscaling_target")  # MAX_COUNT == DESIRED_COUNT: off
