@@ -57,7 +57,9 @@ class RoutingStack(RemoteStateStack):
 
         HTTPS needs APP_HOSTNAME (the configuration refuses certificates
         without it): a browser checks the certificate against the name it
-        opened, and no certificate can name ``*.awsglobalaccelerator.com``.
+        opened, and ACM issues certificates only for domains whose owner
+        validates them, never for the accelerator's ``awsglobalaccelerator.com``
+        name.
         """
         if config.https_enabled:
             return f"https://{config.app_hostname}/"
