@@ -1,7 +1,8 @@
 """Whether the app's PostgreSQL connections fit the database's ``max_connections``.
 
 Both regions' tasks connect to the one database in the primary region. Each
-task holds at most:
+task runs one ``serve`` process (uvicorn without workers: one engine, one
+realtime hub, ``app/livebeats/app.py``) and holds at most:
 
 - ``POOL_SIZE`` connections: SQLAlchemy's pool, ``max_overflow=0``
   (``app/livebeats/db.py``);
