@@ -17,6 +17,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from config.connection_budget import (
+    DEPLOYMENT_MAXIMUM_PERCENT,
+    REGIONS,
+    RESERVED_CONNECTIONS,
+    check_connection_budget,
+    connections_per_task,
+)
 from config.errors import ConfigError
 from config.regions import AWS_REGIONS, GLOBAL_ACCELERATOR_REGION
 
@@ -45,7 +52,6 @@ _HOSTNAME = re.compile(
 )
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
-_DB_INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 
@@ -89,8 +95,9 @@ class DeploymentConfig:
     desired_count: int = _setting("DESIRED_COUNT", 1, "Running app tasks per region, 0 or more.")
     max_count: int = _setting(
         "MAX_COUNT",
-        4,
-        "Upper bound of CPU target-tracking autoscaling per region; equal to DESIRED_COUNT turns autoscaling off.",
+        2,
+        "Upper bound of CPU target-tracking autoscaling per region; equal to DESIRED_COUNT turns autoscaling off. "
+        "With POOL_SIZE it must fit the database's max_connections (see DB_INSTANCE_CLASS).",
     )
     task_cpu: int = _setting("TASK_CPU", 256, "Fargate CPU units per task: 256, 512, 1024, 2048 or 4096.")
     task_memory: int = _setting("TASK_MEMORY", 512, "Fargate memory (MiB) per task, valid for TASK_CPU.")
@@ -100,7 +107,12 @@ class DeploymentConfig:
         "ARM64 (Graviton, about 20% cheaper) or X86_64: the tasks' CPU, and the platform the image is built for; "
         "an APP_IMAGE must be built for it.",
     )
-    pool_size: int = _setting("POOL_SIZE", 10, "Database connections per app task, 1 to 100.")
+    pool_size: int = _setting(
+        "POOL_SIZE",
+        5,
+        f"SQLAlchemy pool of each app task, 1 to 100; each task also holds {connections_per_task(0)} realtime "
+        "connections (LISTEN and NOTIFY).",
+    )
     app_image: str | None = _setting(
         "APP_IMAGE",
         None,
@@ -110,8 +122,9 @@ class DeploymentConfig:
     app_hostname: str | None = _setting(
         "APP_HOSTNAME",
         None,
-        "Public hostname of the site (e.g. a custom domain). Unset: the app accepts WebSocket origins "
-        "matching the request's own host.",
+        "Public hostname of the site (a custom domain; its DNS record, an alias or CNAME to the accelerator, is "
+        "yours to create). Required with the certificates: none can name the accelerator's own DNS name. Unset: "
+        "the site is http://<accelerator DNS name>/ and WebSocket origins must match the request's own host.",
     )
     primary_certificate_arn: str | None = _setting(
         "PRIMARY_CERTIFICATE_ARN", None, "ACM certificate in the primary region; with the secondary one it turns on HTTPS."
@@ -119,7 +132,14 @@ class DeploymentConfig:
     secondary_certificate_arn: str | None = _setting(
         "SECONDARY_CERTIFICATE_ARN", None, "ACM certificate in the secondary region; set both or neither."
     )
-    db_instance_class: str = _setting("DB_INSTANCE_CLASS", "db.t4g.micro", "RDS instance class (db.<family>.<size>).")
+    db_instance_class: str = _setting(
+        "DB_INSTANCE_CLASS",
+        "db.t4g.micro",
+        "RDS instance class: db.t3 or db.t4g, micro to 2xlarge; db.m5, db.m6g, db.m6i, db.m7g, db.r5, db.r6g, "
+        "db.r6i or db.r7g, large to 16xlarge. Its memory sets max_connections, which must hold "
+        f"{REGIONS} regions x MAX_COUNT x {DEPLOYMENT_MAXIMUM_PERCENT // 100} (rolling deploy) tasks "
+        f"x (POOL_SIZE + {connections_per_task(0)}) connections + {RESERVED_CONNECTIONS} reserved.",
+    )
     db_engine_version: str = _setting("DB_ENGINE_VERSION", "16", "PostgreSQL major version (minor upgrades are automatic).")
     db_allocated_storage: int = _setting("DB_ALLOCATED_STORAGE", 20, "Initial storage in GiB, 20 to 65536.")
     db_max_allocated_storage: int = _setting(
@@ -265,8 +285,14 @@ def _validate(config: DeploymentConfig) -> None:
     if config.app_hostname is not None and not _HOSTNAME.match(config.app_hostname):
         raise ConfigError("APP_HOSTNAME", f"{config.app_hostname!r} is not a hostname (no scheme, port or path)")
     _validate_certificates(config)
-    if not _DB_INSTANCE_CLASS.match(config.db_instance_class):
-        raise ConfigError("DB_INSTANCE_CLASS", f"must look like db.t4g.micro, got {config.db_instance_class!r}")
+    if config.https_enabled and config.app_hostname is None:
+        raise ConfigError(
+            "APP_HOSTNAME",
+            "required with PRIMARY_CERTIFICATE_ARN and SECONDARY_CERTIFICATE_ARN: browsers check the certificate "
+            "against the name they open, and no certificate can name the accelerator's own DNS name; set the "
+            "hostname the certificates cover and point its DNS record at the accelerator",
+        )
+    check_connection_budget(pool_size=config.pool_size, max_count=config.max_count, db_instance_class=config.db_instance_class)
     if not re.fullmatch(r"\d{2}", config.db_engine_version):
         raise ConfigError("DB_ENGINE_VERSION", f"must be a PostgreSQL major version such as 16, got {config.db_engine_version!r}")
     _in_range("DB_ALLOCATED_STORAGE", config.db_allocated_storage, 20, 65536)

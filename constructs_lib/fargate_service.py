@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from cdktf import Fn, TerraformResourceLifecycle
+from cdktf import Fn, Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
@@ -29,6 +29,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from constructs import Construct
 
 from config import DeploymentConfig
+from config.connection_budget import DEPLOYMENT_MAXIMUM_PERCENT
 from constructs_lib.iam import Statement, service_role
 from constructs_lib.logs import retained_log_group
 from constructs_lib.network import ANYWHERE, RegionalNetwork
@@ -109,8 +110,8 @@ class LoadBalancedFargateService(Construct):
             network_mode="awsvpc",
             requires_compatibilities=["FARGATE"],
             runtime_platform=EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX", cpu_architecture=config.cpu_architecture),
-            execution_role_arn=execution_role.arn,
-            task_role_arn=task_role.arn,
+            execution_role_arn=execution_role.role.arn,
+            task_role_arn=task_role.role.arn,
             container_definitions=Fn.jsonencode(
                 [
                     {
@@ -287,14 +288,18 @@ class LoadBalancedFargateService(Construct):
             ],
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
             deployment_minimum_healthy_percent=100,
-            deployment_maximum_percent=200,
+            # Also in the database connection budget: a rolling deploy runs old and new tasks side by side.
+            deployment_maximum_percent=DEPLOYMENT_MAXIMUM_PERCENT,
             health_check_grace_period_seconds=60,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
-            wait_for_steady_state=False,
-            depends_on=listeners,
-            # Autoscaling owns the running count between DESIRED_COUNT and MAX_COUNT.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]) if config.autoscaling_enabled else None,
+            # `terraform apply` returns once the tasks run (see _deployment_lifecycle).
+            wait_for_steady_state=True,
+            # The first tasks start as soon as the service exists: ECS must be able
+            # to pull the image, read the secrets and write logs (execution role
+            # policy), and the app to reach S3 (task role policy) by then.
+            depends_on=[*listeners, *(role.policy for role in (execution_role, task_role) if role.policy is not None)],
+            lifecycle=self._deployment_lifecycle(task_definition, autoscaling=config.autoscaling_enabled),
         )
         if network.tasks_need_public_ip:
             skip_check(
@@ -306,6 +311,33 @@ class LoadBalancedFargateService(Construct):
             )
         if config.autoscaling_enabled:
             self._autoscaling(provider, config, name)
+
+    @staticmethod
+    def _deployment_lifecycle(task_definition: EcsTaskDefinition, *, autoscaling: bool) -> TerraformResourceLifecycle:
+        """A deploy succeeds only when the new revision runs; autoscaling owns the running count.
+
+        With ``wait_for_steady_state`` the provider (hashicorp/aws 5.100) polls
+        until the service has one deployment and as many running tasks as
+        desired; a deployment whose tasks keep crashing does not get there and
+        the apply fails when the wait times out. When the circuit breaker rolls
+        a deployment back, the previous revision *is* steady and the provider
+        alone would report success (hashicorp/terraform-provider-aws#20858);
+        the service's task definition is then the previous one, so the
+        postcondition fails the apply (as terraform-aws-modules/terraform-aws-ecs#325
+        proposes). Left open by that provider: the counts are sampled, so a
+        task RUNNING for a moment between crashes can pass one sample; newer
+        provider releases wait on the deployment's own rollout state.
+        """
+        return TerraformResourceLifecycle(
+            ignore_changes=["desired_count"] if autoscaling else None,
+            postcondition=[
+                Postcondition(
+                    condition=f"${{self.task_definition == {task_definition.arn}}}",
+                    error_message="The service did not reach a steady state on the new task definition: the deployment "
+                    "circuit breaker rolled it back. See the service's events and the tasks' stopped reasons and logs.",
+                )
+            ],
+        )
 
     def _load_balancer_exceptions(self, *, throwaway: bool, https: bool) -> None:
         """The policy-scan findings an internet-facing load balancer here is accepted with, and why."""

@@ -8,6 +8,7 @@ to jsii as snake_case dicts silently synthesizes as ``[{}]``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TypedDict
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -26,6 +27,19 @@ class Statement(TypedDict):
 
     actions: list[str]
     resources: list[str]
+
+
+@dataclass(frozen=True)
+class ServiceRole:
+    """A role and its inline policy (None when the role is allowed nothing).
+
+    Whatever the service does with the role's permissions must depend on
+    ``policy``, not only on ``role``: Terraform may create the role, hand its ARN
+    on, and attach the policy later (they are separate resources).
+    """
+
+    role: IamRole
+    policy: IamRolePolicy | None
 
 
 def policy_document(scope: Construct, id: str, *, provider: AwsProvider, statements: Sequence[Statement]) -> DataAwsIamPolicyDocument:
@@ -49,7 +63,7 @@ def service_role(
     name: str,
     service: str,
     statements: Sequence[Statement],
-) -> IamRole:
+) -> ServiceRole:
     """A role that only ``service`` may assume, allowed exactly ``statements``."""
     trust = DataAwsIamPolicyDocument(
         scope,
@@ -64,7 +78,8 @@ def service_role(
         ],
     )
     role = IamRole(scope, id, provider=provider, name=name, assume_role_policy=trust.json)
-    if statements:
-        permissions = policy_document(scope, f"{id}Permissions", provider=provider, statements=statements)
-        IamRolePolicy(scope, f"{id}Policy", provider=provider, name=f"{name}-policy", role=role.id, policy=permissions.json)
-    return role
+    if not statements:
+        return ServiceRole(role=role, policy=None)
+    permissions = policy_document(scope, f"{id}Permissions", provider=provider, statements=statements)
+    policy = IamRolePolicy(scope, f"{id}Policy", provider=provider, name=f"{name}-policy", role=role.id, policy=permissions.json)
+    return ServiceRole(role=role, policy=policy)

@@ -15,6 +15,7 @@ from botocore import xform_name
 from moto.core.responses import ActionResult
 from moto.ec2.models.security_groups import SecurityGroupRule
 from moto.ec2.responses.vpc_peering_connections import VPCPeeringConnections
+from moto.ecs.models import Service
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.rds.responses import RDSResponse
@@ -99,6 +100,30 @@ def create_service(self: EC2ContainerServiceResponse, original: Any) -> ActionRe
     return result
 
 
+def service_runs_its_desired_tasks(self: Service, original: Any, *args: Any, **kwargs: Any) -> None:
+    """A new ECS service reports its desired tasks running, its deployment completed.
+
+    The emulator runs no containers, so it stands in for a working image: on AWS
+    such a service reaches a steady state, one deployment with ``runningCount``
+    equal to ``desiredCount`` and ``rolloutState`` ``COMPLETED``
+    (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html),
+    which is what the provider's ``wait_for_steady_state`` and ``aws ecs wait
+    services-stable`` wait for. moto started every service with no task running
+    (or ``MOTO_ECS_SERVICE_RUNNING`` of them), so such a deploy waited until it
+    timed out. (moto already sets the running count to a new desired count on
+    UpdateService.)
+    """
+    original(self, *args, **kwargs)
+    self.running_count, self.pending_count = self.desired_count, 0
+    for deployment in self.deployments:
+        deployment.update(
+            runningCount=self.desired_count,
+            pendingCount=0,
+            rolloutState="COMPLETED",
+            rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
+        )
+
+
 def security_group_rule_description(self: SecurityGroupRule) -> str | None:
     """A security group rule's ``Description``, whatever the rule refers to.
 
@@ -162,5 +187,6 @@ def install() -> None:
     VPCPeeringConnections.describe_vpc_peering_connections = describe_vpc_peering_connections
     wrap(RDSResponse, "describe_db_parameters", describe_db_parameters)
     wrap(EC2ContainerServiceResponse, "create_service", create_service)
+    wrap(Service, "__init__", service_runs_its_desired_tasks)
     wrap(FakeBucket, "get_permission", bucket_permission)
     SecurityGroupRule.description = property(security_group_rule_description)

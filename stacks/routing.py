@@ -39,5 +39,28 @@ class RoutingStack(RemoteStateStack):
             health_check_path=HEALTH_CHECK_PATH,
         )
         TerraformOutput(
-            self, "accelerator_dns_name", value=self.accelerator.dns_name, description="The site's address: open http://<this>/"
+            self,
+            "accelerator_dns_name",
+            value=self.accelerator.dns_name,
+            description="The accelerator's DNS name: where APP_HOSTNAME's DNS record (an alias or CNAME) points",
         )
+        TerraformOutput(
+            self,
+            "site_url",
+            value=self.site_url(config),
+            description="The address users open. The DNS record that points APP_HOSTNAME at the accelerator (an alias "
+            "or CNAME to accelerator_dns_name) is the operator's to create: this deployment manages no DNS zone",
+        )
+
+    def site_url(self, config: DeploymentConfig) -> str:
+        """``https://<APP_HOSTNAME>/`` with certificates, else ``http://<APP_HOSTNAME or the accelerator's name>/``.
+
+        HTTPS needs APP_HOSTNAME (the configuration refuses certificates
+        without it): a browser checks the certificate against the name it
+        opened, and ACM issues certificates only for domains whose owner
+        validates them, never for the accelerator's ``awsglobalaccelerator.com``
+        name.
+        """
+        if config.https_enabled:
+            return f"https://{config.app_hostname}/"
+        return f"http://{config.app_hostname or self.accelerator.dns_name}/"

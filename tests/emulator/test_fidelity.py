@@ -100,6 +100,23 @@ def test_ecs_service_keeps_its_create_parameters(client: Callable[..., Any]) -> 
     assert described("given")["healthCheckGracePeriodSeconds"] == 30
 
 
+def test_ecs_service_reaches_a_steady_state(client: Callable[..., Any]) -> None:
+    """No containers run here: a service reports its desired tasks running, as a working one on AWS does."""
+    ecs = client("ecs")
+    ecs.create_cluster(clusterName="steady")
+    ecs.register_task_definition(family="steady", containerDefinitions=[{"name": "web", "image": "web:1", "memory": 512}])
+    ecs.create_service(cluster="steady", serviceName="web", taskDefinition="steady", desiredCount=2)
+    # The SDK's own waiter: one deployment and runningCount == desiredCount, as wait_for_steady_state checks.
+    ecs.get_waiter("services_stable").wait(cluster="steady", services=["web"], WaiterConfig={"Delay": 1, "MaxAttempts": 2})
+    (service,) = ecs.describe_services(cluster="steady", services=["web"])["services"]
+    assert (service["desiredCount"], service["runningCount"], service["pendingCount"]) == (2, 2, 0)
+    (deployment,) = service["deployments"]
+    assert (deployment["runningCount"], deployment["rolloutState"]) == (2, "COMPLETED")
+
+    ecs.update_service(cluster="steady", service="web", desiredCount=3)
+    ecs.get_waiter("services_stable").wait(cluster="steady", services=["web"], WaiterConfig={"Delay": 1, "MaxAttempts": 2})
+
+
 def test_security_group_rule_keeps_its_description(client: Callable[..., Any]) -> None:
     ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]

@@ -23,6 +23,7 @@ os.environ["TF_CLI_ARGS_init"] = "-backend=false"
 PRIMARY_CERTIFICATE = "arn:aws:acm:eu-west-2:123456789012:certificate/0f2b6a59-3d07-4c39-8a4f-6a1d3c1b2e90"
 SECONDARY_CERTIFICATE = "arn:aws:acm:us-west-2:123456789012:certificate/7c1f0d1e-2a4b-4c5d-9e8f-0a1b2c3d4e5f"
 PREBUILT_IMAGE = "123456789012.dkr.ecr.eu-west-2.amazonaws.com/livebeats/app:v1"
+APP_HOSTNAME = "live.example.com"
 
 
 @dataclass
@@ -82,6 +83,7 @@ def variant_config(default_config: DeploymentConfig) -> DeploymentConfig:
         az_count=3,
         primary_certificate_arn=PRIMARY_CERTIFICATE,
         secondary_certificate_arn=SECONDARY_CERTIFICATE,
+        app_hostname=APP_HOSTNAME,  # HTTPS needs the name the certificates cover
         desired_count=2,
         max_count=2,
         throwaway=True,

@@ -6,6 +6,7 @@ import re
 
 from cdktf import Testing
 
+from config.connection_budget import DEPLOYMENT_MAXIMUM_PERCENT
 from tests.infra.conftest import PREBUILT_IMAGE, Synthesized
 
 REGIONS = {"aws.primary": "eu-west-2", "aws.secondary": "us-west-2"}
@@ -31,6 +32,35 @@ def test_service_rolls_back_failed_deployments_and_runs_the_configured_count(syn
     for service in synthesized.resources("app", "aws_ecs_service").values():
         assert service["network_configuration"]["assign_public_ip"] is True  # NAT_MODE=none
         assert service["load_balancer"][0]["container_port"] == 4000
+
+
+def test_deploy_waits_for_running_tasks_of_the_new_revision(synthesized: Synthesized, variant: Synthesized) -> None:
+    """`apply` returns once the tasks run, and fails when the circuit breaker rolled the new revision back."""
+    for synth in (synthesized, variant):
+        definitions = synth.resources("app", "aws_ecs_task_definition")
+        for name, service in synth.resources("app", "aws_ecs_service").items():
+            assert service["wait_for_steady_state"] is True, name
+            (postcondition,) = service["lifecycle"]["postcondition"]
+            match = re.fullmatch(r"\$\{self\.task_definition == aws_ecs_task_definition\.(\w+)\.arn\}", postcondition["condition"])
+            assert match and service["task_definition"] == f"${{aws_ecs_task_definition.{match[1]}.arn}}", postcondition
+            assert definitions[match[1]]["provider"] == service["provider"]
+            assert "rolled it back" in postcondition["error_message"]
+
+
+def test_first_tasks_start_only_once_both_role_policies_exist(synthesized: Synthesized) -> None:
+    """The task definition names the roles, not their policies: without depends_on ECS could start tasks that cannot pull, read secrets or log."""
+    policies = synthesized.resources("app", "aws_iam_role_policy")
+    for name, service in synthesized.resources("app", "aws_ecs_service").items():
+        prefix = name.split("_", 1)[0]  # PrimaryService / SecondaryService
+        waited = {dependency.split(".", 1)[1] for dependency in service["depends_on"] if dependency.startswith("aws_iam_role_policy.")}
+        mine = {p for p in policies if p.startswith(f"{prefix}_ExecutionRolePolicy") or p.startswith(f"{prefix}_TaskRolePolicy")}
+        assert len(mine) == 2 and waited == mine, (name, waited, mine)
+
+
+def test_rolling_deploys_run_at_most_twice_the_tasks(synthesized: Synthesized) -> None:
+    """The database connection budget counts on this ceiling."""
+    for service in synthesized.resources("app", "aws_ecs_service").values():
+        assert (service["deployment_maximum_percent"], service["deployment_minimum_healthy_percent"]) == (DEPLOYMENT_MAXIMUM_PERCENT, 100)
 
 
 def test_tasks_stay_private_behind_nat(variant: Synthesized) -> None:
@@ -80,7 +110,7 @@ def test_task_environment_and_secrets(synthesized: Synthesized) -> None:
         region = REGIONS[task["provider"]]
         assert f'{{"name" = "AWS_REGION", "value" = "{region}"}}' in expression
         assert '{"name" = "PRIMARY_REGION", "value" = "eu-west-2"}' in expression
-        assert '{"name" = "POOL_SIZE", "value" = "10"}' in expression
+        assert '{"name" = "POOL_SIZE", "value" = "5"}' in expression
         assert '"containerPort" = 4000' in expression
         assert re.search(r'"name" = "DB_HOST", "value" = data\.terraform_remote_state\.[^}]*address', expression)
         for name in ("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "SECRET_KEY_BASE"):
@@ -174,7 +204,7 @@ def test_without_app_image_the_app_is_built_and_pushed_to_ecr(variant: Synthesiz
 def test_autoscaling_between_desired_and_max_count(synthesized: Synthesized, variant: Synthesized) -> None:
     targets = synthesized.resources("app", "aws_appautoscaling_target").values()
     assert sorted((t["min_capacity"], t["max_capacity"], t["provider"]) for t in targets) == [
-        (1, 4, "aws.primary"),
-        (1, 4, "aws.secondary"),
+        (1, 2, "aws.primary"),
+        (1, 2, "aws.secondary"),
     ]
     assert not variant.resources("app", "aws_appautoscaling_target")  # MAX_COUNT == DESIRED_COUNT: off

@@ -9,6 +9,13 @@ import sys
 import pytest
 
 from config import ConfigError, DeploymentConfig, load_config
+from config.connection_budget import (
+    DB_CLASS_MEMORY_GIB,
+    REALTIME_LISTEN_CONNECTIONS,
+    REALTIME_PUBLISH_CONNECTIONS,
+    RESERVED_CONNECTIONS,
+    max_connections,
+)
 from tests.conftest import REPO
 
 BAD_SETTINGS = [
@@ -46,6 +53,21 @@ BAD_SETTINGS = [
     ({"THROWAWAY": "maybe"}, "THROWAWAY", "true or false"),
     ({"STATE_BUCKET": "Bad_Bucket"}, "STATE_BUCKET", "not a valid S3 bucket name"),
     ({"APP_HOSTNAME": "https://live.example.com/"}, "APP_HOSTNAME", "not a hostname"),
+    (
+        {
+            "PRIMARY_CERTIFICATE_ARN": "arn:aws:acm:eu-west-2:123456789012:certificate/0f2b6a59-3d07-4c39-8a4f-6a1d3c1b2e90",
+            "SECONDARY_CERTIFICATE_ARN": "arn:aws:acm:us-west-2:123456789012:certificate/0f2b6a59-3d07-4c39-8a4f-6a1d3c1b2e90",
+        },
+        "APP_HOSTNAME",
+        "no certificate can name the accelerator's own DNS name",
+    ),
+    (
+        {"POOL_SIZE": "10", "MAX_COUNT": "4"},
+        "POOL_SIZE, MAX_COUNT, DB_INSTANCE_CLASS",
+        "= 16 tasks x (POOL_SIZE 10 + 3 realtime) = 208 + 8 reserved = 216 connections, but db.t4g.micro allows about 78",
+    ),
+    ({"DB_INSTANCE_CLASS": "db.x2g.large"}, "DB_INSTANCE_CLASS", "has no known memory"),
+    ({"DB_INSTANCE_CLASS": "m5.large"}, "DB_INSTANCE_CLASS", "known: db.t3.micro|small"),
 ]
 
 
@@ -88,9 +110,9 @@ def test_primary_region_defaults_to_the_aws_cli_region(tmp_path) -> None:
 
 
 def test_cdktf_json_context_is_read_and_the_environment_wins() -> None:
-    context = {"DESIRED_COUNT": 3, "NAT_MODE": "single"}
+    context = {"DESIRED_COUNT": 2, "NAT_MODE": "single"}
     config = load_config({"AWS_CONFIG_FILE": os.devnull, "NAT_MODE": "per_az"}, context)
-    assert config.desired_count == 3
+    assert config.desired_count == 2
     assert config.nat_mode == "per_az"
 
 
@@ -104,3 +126,40 @@ def test_every_setting_is_in_the_readme_configuration_table() -> None:
     table = readme.split("## Configuration", 1)[1]
     missing = [name for name, _default, _doc in DeploymentConfig.describe() if f"| `{name}` |" not in table]
     assert not missing, f"README configuration table lacks {missing}"
+
+
+def test_the_default_configuration_fits_a_db_t4g_micro() -> None:
+    """2 regions x MAX_COUNT 2 x 2 (rolling deploy) x (5 + 1 + 2) + 8 reserved = 72 <= 78."""
+    config = load_config({"AWS_CONFIG_FILE": os.devnull}, {})
+    assert (config.db_instance_class, config.pool_size, config.max_count) == ("db.t4g.micro", 5, 2)
+    peak = 2 * config.max_count * 2 * (config.pool_size + REALTIME_LISTEN_CONNECTIONS + REALTIME_PUBLISH_CONNECTIONS)
+    assert peak + RESERVED_CONNECTIONS <= max_connections("db.t4g.micro") == 78
+
+
+def test_max_connections_assume_less_memory_than_the_class_has() -> None:
+    """LEAST(DBInstanceClassMemory/9531392, 5000) with DBInstanceClassMemory below nominal (RDS User Guide)."""
+    assert max_connections("db.t4g.micro") < 1024**3 // 9531392  # 112 on the nominal 1 GiB
+    assert max_connections("db.r6g.large") == int(16 * 1024**3 * 0.7 // 9531392)
+    assert max_connections("db.r7g.16xlarge") == 5000
+    assert all(name.startswith("db.") for name in DB_CLASS_MEMORY_GIB)
+
+
+def test_a_larger_class_admits_a_larger_pool() -> None:
+    config = load_config({"AWS_CONFIG_FILE": os.devnull, "POOL_SIZE": "10", "MAX_COUNT": "4", "DB_INSTANCE_CLASS": "db.t4g.medium"}, {})
+    assert (config.pool_size, config.max_count) == (10, 4)
+
+
+def test_the_budget_counts_the_connections_the_app_opens() -> None:
+    """The app's own numbers, imported: its engine has no overflow, its realtime bus one LISTEN and a NOTIFY pool."""
+    import inspect
+
+    from livebeats.db import create_engine
+    from livebeats.realtime.bus import PgBus
+    from livebeats.realtime.hub import RealtimeHub
+    from livebeats.settings import Settings
+
+    engine = create_engine(Settings(database_url="postgresql://u:p@db.invalid/livebeats", secret_key_base="x" * 32, pool_size=7))
+    assert engine.pool.size() == 7
+    assert engine.pool._max_overflow == 0  # noqa: SLF001 (QueuePool has no public accessor)
+    assert inspect.signature(PgBus).parameters["publish_pool_size"].default == REALTIME_PUBLISH_CONNECTIONS
+    assert "publish_pool_size" not in inspect.getsource(RealtimeHub)  # the hub keeps the bus's default

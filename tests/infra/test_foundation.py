@@ -57,6 +57,10 @@ def test_flow_logs_on_both_vpcs(synthesized: Synthesized) -> None:
     logs = synthesized.resources("foundation", "aws_flow_log")
     assert sorted(log["provider"] for log in logs.values()) == ["aws.primary", "aws.secondary"]
     assert all(log["traffic_type"] == "ALL" for log in logs.values())
+    policies = synthesized.resources("foundation", "aws_iam_role_policy")
+    for log in logs.values():
+        (dependency,) = log["depends_on"]  # delivery starts once the role may write
+        assert dependency.split(".", 1)[1] in policies and "FlowLogRolePolicy" in dependency
 
 
 def test_no_nat_by_default_app_subnets_route_to_the_internet_gateway(synthesized: Synthesized) -> None:
@@ -106,3 +110,43 @@ def test_every_route_table_routes_to_the_peer(synthesized: Synthesized) -> None:
             if r["provider"] == f"aws.{alias}" and r["destination_cidr_block"] == peer_cidr
         }
         assert routed == table_names, f"{alias} tables without a route to {peer_cidr}: {table_names - routed}"
+
+
+def test_subnets_go_only_into_real_availability_zones_listed_whatever_their_state(synthesized: Synthesized) -> None:
+    """No Local or Wavelength Zones (they sort among the AZs), and no `state` filter.
+
+    A state filter drops a zone while it is impaired, shifting every later
+    index and so replacing the subnets placed by index. AWS alone can show
+    either (the emulator has no Local Zones and no zone changes state), so the
+    synthesized data source is pinned here.
+    """
+    zones = synthesized.stack("foundation")["data"]["aws_availability_zones"]
+    assert sorted(z["provider"] for z in zones.values()) == ["aws.primary", "aws.secondary"]
+    for zone_list in zones.values():
+        assert {f["name"]: f["values"] for f in zone_list["filter"]} == {
+            "zone-type": ["availability-zone"],
+            "opt-in-status": ["opt-in-not-required"],
+        }
+        assert "state" not in zone_list
+        assert not zone_list.get("all_availability_zones")
+    for subnet in synthesized.resources("foundation", "aws_subnet").values():
+        assert subnet["availability_zone"].startswith("${element(data.aws_availability_zones.")
+
+
+def test_a_subnet_never_moves_to_another_zone(synthesized: Synthesized, variant: Synthesized) -> None:
+    """Should the zone list change after all, Terraform leaves existing subnets where they are."""
+    for synth in (synthesized, variant):
+        for name, subnet in synth.resources("foundation", "aws_subnet").items():
+            assert "availability_zone" in subnet.get("lifecycle", {}).get("ignore_changes", []), name
+
+
+def test_nat_gateways_and_their_addresses_wait_for_the_internet_gateway(variant: Synthesized) -> None:
+    """The provider's docs ask for it; the emulator creates a NAT gateway without one, so synth pins it."""
+    gateways = variant.resources("foundation", "aws_internet_gateway")
+    gateway_of = {gateway["provider"]: f"aws_internet_gateway.{name}" for name, gateway in gateways.items()}
+    assert len(gateway_of) == 2
+    for type_ in ("aws_nat_gateway", "aws_eip"):
+        resources = variant.resources("foundation", type_)
+        assert len(resources) == 6  # three zones, two regions
+        for name, resource in resources.items():
+            assert resource.get("depends_on") == [gateway_of[resource["provider"]]], f"{type_}.{name}"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from cdktf import Testing
 
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import APP_HOSTNAME, Synthesized
 
 
 def test_accelerator_provider_is_us_west_2(synthesized: Synthesized) -> None:
@@ -45,3 +47,14 @@ def test_outputs_the_accelerator_dns_name(synthesized: Synthesized) -> None:
     output = synthesized.stack("routing")["output"]["accelerator_dns_name"]
     assert output["value"].startswith("${aws_globalaccelerator_accelerator.")
     assert output["value"].endswith(".dns_name}")
+
+
+def test_site_url_is_http_on_the_accelerator_without_a_hostname(synthesized: Synthesized) -> None:
+    output = synthesized.stack("routing")["output"]["site_url"]
+    assert re.fullmatch(r"http://\$\{aws_globalaccelerator_accelerator\.\w+\.dns_name\}/", output["value"]), output["value"]
+    assert "APP_HOSTNAME" in output["description"] and "operator" in output["description"]
+
+
+def test_site_url_is_https_on_app_hostname_with_certificates(variant: Synthesized) -> None:
+    """A certificate can only match the operator's name, never the accelerator's own."""
+    assert variant.stack("routing")["output"]["site_url"]["value"] == f"https://{APP_HOSTNAME}/"
