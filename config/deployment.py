@@ -107,6 +107,12 @@ class DeploymentConfig:
         "ARM64 (Graviton, about 20% cheaper) or X86_64: the tasks' CPU, and the platform the image is built for; "
         "an APP_IMAGE must be built for it.",
     )
+    container_insights: bool = _setting(
+        "CONTAINER_INSIGHTS",
+        False,
+        "true: ECS Container Insights (per-task CPU, memory and network metrics, about $11 a month per cluster); "
+        "false: the service's own CPU and memory metrics, which autoscaling uses, at no charge.",
+    )
     pool_size: int = _setting(
         "POOL_SIZE",
         5,

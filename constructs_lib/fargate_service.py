@@ -84,8 +84,20 @@ class LoadBalancedFargateService(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.cluster = EcsCluster(
-            self, "Cluster", provider=provider, name=name, setting=[EcsClusterSetting(name="containerInsights", value="enabled")]
+            self,
+            "Cluster",
+            provider=provider,
+            name=name,
+            setting=[EcsClusterSetting(name="containerInsights", value="enabled" if config.container_insights else "disabled")],
         )
+        if not config.container_insights:
+            skip_check(
+                self.cluster,
+                "CKV_AWS_65",
+                "CONTAINER_INSIGHTS=false by default: its per-task metrics cost about $11 a month per cluster (37 "
+                "billed metrics) for a one-task service, while autoscaling and the service's CPU and memory metrics "
+                "are free without it; CONTAINER_INSIGHTS=true turns it on",
+            )
         self.log_group = retained_log_group(
             self, "Logs", provider=provider, name=f"/ecs/{name}", retention_days=config.log_retention_days
         )
@@ -201,12 +213,17 @@ class LoadBalancedFargateService(Construct):
             cidr_ipv4=ANYWHERE,
         )
 
+        # Internal: reachable only through the accelerator, which supports internal
+        # ALBs ("An Application Load Balancer endpoint can be internet-facing or
+        # internal", Global Accelerator guide, endpoint requirements) as long as the
+        # VPC has an internet gateway. No public addresses to pay for, and no direct
+        # traffic, which the same guide advises against (connection collisions).
         self.load_balancer = Lb(
             self,
             "LoadBalancer",
             provider=provider,
             name=f"{name}-alb"[:32],
-            internal=False,
+            internal=True,
             load_balancer_type="application",
             security_groups=[self.load_balancer_security_group.id],
             subnets=[subnet.id for subnet in network.public_subnets],
@@ -340,18 +357,12 @@ class LoadBalancedFargateService(Construct):
         )
 
     def _load_balancer_exceptions(self, *, throwaway: bool, https: bool) -> None:
-        """The policy-scan findings an internet-facing load balancer here is accepted with, and why."""
+        """The policy-scan findings the load balancer behind the accelerator is accepted with, and why."""
         skip_check(
             self.load_balancer,
             "CKV_AWS_91",
             "Access logs need a log bucket per region with the ELB log-delivery policy; connections are already "
             "recorded by the VPC flow logs, so per-request ALB logs are the operator's choice",
-        )
-        skip_check(
-            self.load_balancer,
-            "CKV2_AWS_28",
-            "ALB is internet-facing by design: it is the accelerator's endpoint. AWS WAF (priced per rule and "
-            "request) is the operator's choice; the ALB drops invalid header fields",
         )
         if throwaway:
             skip_check(self.load_balancer, "CKV_AWS_150", "THROWAWAY=true: a disposable environment is destroyed by design")

@@ -86,6 +86,7 @@ def variant_config(default_config: DeploymentConfig) -> DeploymentConfig:
         app_hostname=APP_HOSTNAME,  # HTTPS needs the name the certificates cover
         desired_count=2,
         max_count=2,
+        container_insights=True,
         throwaway=True,
         s3_use_path_style=True,
     )

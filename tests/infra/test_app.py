@@ -97,11 +97,19 @@ def test_https_with_certificates_and_http_redirects(variant: Synthesized) -> Non
         assert '{"name" = "SECURE_COOKIES", "value" = "true"}' in task["container_definitions"]
 
 
-def test_load_balancers_are_internet_facing_and_drop_invalid_headers(synthesized: Synthesized) -> None:
+def test_load_balancers_are_reached_only_through_the_accelerator_and_drop_invalid_headers(synthesized: Synthesized) -> None:
+    """Internal: no public addresses, no direct traffic; the accelerator is the only way in."""
     for lb in synthesized.resources("app", "aws_lb").values():
-        assert lb["internal"] is False
+        assert lb["internal"] is True
         assert lb["drop_invalid_header_fields"] is True
         assert lb["enable_deletion_protection"] is True
+
+
+def test_container_insights_only_when_asked_for(synthesized: Synthesized, variant: Synthesized) -> None:
+    """Off by default: it costs more than it tells for a one-task service (README, What it costs)."""
+    for synth, expected in ((synthesized, "disabled"), (variant, "enabled")):
+        for cluster in synth.resources("app", "aws_ecs_cluster").values():
+            assert cluster["setting"] == [{"name": "containerInsights", "value": expected}]
 
 
 def test_task_environment_and_secrets(synthesized: Synthesized) -> None:

@@ -36,7 +36,7 @@ def test_the_readme_states_the_default_bill(default_stacks: dict[str, dict]) -> 
 def test_every_resource_of_the_default_is_priced_or_known_free(default_stacks: dict[str, dict]) -> None:
     bill = price_deployment(default_stacks, load_price_table())
     assert not bill.unpriced
-    assert bill.public_ipv4_addresses() == 8  # 2 per ALB, 1 per task, the accelerator's 2
+    assert bill.public_ipv4_addresses() == 4  # 1 per task, the accelerator's 2; the ALBs are internal
 
 
 def test_default_tasks_run_on_graviton_with_an_image_built_for_it(default_stacks: dict[str, dict]) -> None:
