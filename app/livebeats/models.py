@@ -21,6 +21,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
+SONG_TEXT_MAX_LENGTH = 255
+"""Longest song title or artist, in characters."""
+ATTRIBUTION_MAX_LENGTH = 500
+"""Longest song attribution (licence, credit), in characters."""
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -91,9 +97,9 @@ class Song(Timestamps, Base):
     user_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
     )
-    title: Mapped[str] = mapped_column(String(255), nullable=False)
-    artist: Mapped[str] = mapped_column(String(255), nullable=False)
-    attribution: Mapped[str | None] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(String(SONG_TEXT_MAX_LENGTH), nullable=False)
+    artist: Mapped[str] = mapped_column(String(SONG_TEXT_MAX_LENGTH), nullable=False)
+    attribution: Mapped[str | None] = mapped_column(String(ATTRIBUTION_MAX_LENGTH))
     duration: Mapped[int] = mapped_column(Integer, nullable=False)
     """Whole seconds (rounded, at least 1), as computed from the audio frames."""
     status: Mapped[SongStatus] = mapped_column(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from livebeats.errors import InvalidInput, NotAllowed, NotFound
 from livebeats.files.storage import Storage, new_key
-from livebeats.models import Song, SongStatus, User
+from livebeats.models import ATTRIBUTION_MAX_LENGTH, SONG_TEXT_MAX_LENGTH, Song, SongStatus, User
 from livebeats.playback.service import (
     NowPlaying,
     Playback,
@@ -34,8 +34,6 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_BATCH_FILES = 10
 MAX_SONGS_PER_USER = 30
 MAX_SONGS_SHOWN = 50
-TEXT_MAX_LENGTH = 255
-ATTRIBUTION_MAX_LENGTH = 500
 PENDING_UPLOAD_MAX_AGE = 6 * 60 * 60
 """An uploaded file must be saved as a song within this many seconds."""
 
@@ -75,8 +73,8 @@ def validate_new_song(song: NewSong, index: int) -> NewSong:
         raise InvalidInput(f"{label}: title can't be blank.")
     if not artist:
         raise InvalidInput(f"{label} ({title}): artist can't be blank.")
-    if len(title) > TEXT_MAX_LENGTH or len(artist) > TEXT_MAX_LENGTH:
-        raise InvalidInput(f"{label} ({title[:40]}): title and artist must be at most {TEXT_MAX_LENGTH} characters.")
+    if len(title) > SONG_TEXT_MAX_LENGTH or len(artist) > SONG_TEXT_MAX_LENGTH:
+        raise InvalidInput(f"{label} ({title[:40]}): title and artist must be at most {SONG_TEXT_MAX_LENGTH} characters.")
     if len(attribution) > ATTRIBUTION_MAX_LENGTH:
         raise InvalidInput(f"{label} ({title}): attribution must be at most {ATTRIBUTION_MAX_LENGTH} characters.")
     return NewSong(token=song.token, title=title, artist=artist, attribution=attribution)

@@ -1,0 +1,101 @@
+"""Uploads built to hurt the server: compressed-tag bombs, oversized and hostile tag text.
+
+The server runs as a real subprocess; its resident memory is read from /proc
+while the upload is processed, so the bound is on what the process really held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import pytest
+
+from mp3gen import compressed_text_bomb, id3v24_frame, id3v24_tag, mp3_frames
+
+MIB = 1024 * 1024
+BOMB_INFLATES_TO = 256 * MIB
+
+
+def resident_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmRSS for process {pid}")
+
+
+class PeakMemory:
+    """Samples a process's RSS every few milliseconds from a thread, keeping the highest."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.baseline = resident_bytes(pid)
+        self.peak = self.baseline
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, resident_bytes(self.pid))
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def growth_mib(self) -> float:
+        return (self.peak - self.baseline) / MIB
+
+
+@pytest.fixture(scope="module")
+def tag_bomb() -> bytes:
+    """0.52 MB: title and artist frames that each inflate to 256 MiB."""
+    frames = [compressed_text_bomb(BOMB_INFLATES_TO, frame_id) for frame_id in (b"TIT2", b"TPE1")]
+    return id3v24_tag(*frames) + mp3_frames(3)
+
+
+async def test_a_compressed_tag_bomb_keeps_memory_bounded(browsers, server, tag_bomb):
+    alice = await browsers("alice")
+    await alice.upload("warm-up.mp3", id3v24_tag(id3v24_frame(b"TIT2", b"\x03warm", compressed=True)) + mp3_frames(3))
+    with PeakMemory(server.process.pid) as memory:
+        response = await alice.upload("bomb.mp3", tag_bomb)
+        await asyncio.sleep(0.05)
+    print(f"\nupload of {len(tag_bomb) / MIB:.2f} MiB inflating to 2 x {BOMB_INFLATES_TO // MIB} MiB: "
+          f"RSS {memory.baseline / MIB:.0f} -> peak {memory.peak / MIB:.0f} MiB, answer {len(response.content)} bytes")
+    assert response.status_code == 200, response.text[:200]
+    assert response.json()["title"] == "bomb"
+    assert len(response.json()["artist"]) == 255 and set(response.json()["artist"]) == {"A"}
+    assert len(response.content) < 4096
+    assert memory.growth_mib < 48, f"the server's memory grew by {memory.growth_mib:.0f} MiB"
+
+
+async def test_tag_text_is_cut_to_the_field_limits_and_cleaned(browsers):
+    alice = await browsers("alice")
+    tag = id3v24_tag(
+        id3v24_frame(b"TIT2", b"\x03" + "T\u202eitle\x07 ".encode() + b"x" * 3 * MIB),
+        id3v24_frame(b"TPE1", b"\x03Band\x1b[31m"),
+        id3v24_frame(b"COMM", b"\x03eng\x00" + b"c" * 5000, compressed=True),
+    )
+    response = await alice.upload("untitled.mp3", tag + mp3_frames(3))
+    assert response.status_code == 200, response.text[:200]
+    body = response.json()
+    assert body["title"] == "untitled", "the file name still wins over the tag"
+    assert body["artist"] == "Band[31m"
+    assert body["attribution"] == "c" * 500
+    blank = await alice.upload(" - x.mp3", tag + mp3_frames(3))
+    assert blank.json()["title"] == "Title " + "x" * 249
+
+
+async def test_compressed_tags_of_honest_size_are_still_read(browsers):
+    alice = await browsers("alice")
+    tag = id3v24_tag(
+        id3v24_frame(b"TPE1", b"\x01" + "Zoë".encode("utf-16"), compressed=True),
+        id3v24_frame(b"COMM", b"\x03eng" + b"desc\x00CC BY 4.0", compressed=True),
+    )
+    response = await alice.upload("Song.mp3", tag + mp3_frames(3))
+    assert (response.json()["artist"], response.json()["attribution"]) == ("Zoë", "CC BY 4.0")
