@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from livebeats.accounts import routes as account_routes
 from livebeats.accounts.github import GitHubOAuth
 from livebeats.accounts.service import Accounts
+from livebeats.accounts.sessions import SESSION_MAX_AGE, BrowserSessions
 from livebeats.db import create_engine, create_session_factory
 from livebeats.files import routes as file_routes
 from livebeats.files.storage import Storage, create_storage
@@ -34,7 +35,6 @@ from livebeats.songs import routes as song_routes
 from livebeats.songs.cleaner import Cleaner
 from livebeats.songs.service import Songs
 
-SESSION_MAX_AGE = 14 * 24 * 60 * 60
 GITHUB_TIMEOUT = httpx.Timeout(10.0)
 
 
@@ -49,6 +49,7 @@ class Services:
     file_tokens: FileTokens
     github: GitHubOAuth
     accounts: Accounts
+    browser_sessions: BrowserSessions
     playback: Playback
     songs: Songs
     cleaner: Cleaner
@@ -84,6 +85,7 @@ def create_app(settings: Settings) -> Starlette:
                 file_tokens=FileTokens(settings.secret_key_base),
                 github=GitHubOAuth(settings, http),
                 accounts=Accounts(sessions, hub),
+                browser_sessions=BrowserSessions(sessions),
                 playback=playback,
                 songs=songs,
                 cleaner=Cleaner(sessions, songs, storage, settings.admin_username_set),
@@ -112,7 +114,7 @@ def create_app(settings: Settings) -> Starlette:
                 SessionMiddleware,
                 secret_key=settings.secret_key_base,
                 session_cookie="livebeats_session",
-                max_age=SESSION_MAX_AGE,
+                max_age=int(SESSION_MAX_AGE.total_seconds()),
                 same_site="lax",
                 https_only=settings.secure_cookies,
             )

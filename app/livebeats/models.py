@@ -113,3 +113,23 @@ class Song(Timestamps, Base):
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     storage_key: Mapped[str] = mapped_column(String(255), nullable=False)
     file_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class BrowserSession(Base):
+    """A signed-in browser. The cookie names it; deleting the row signs that browser out everywhere.
+
+    `id` is the SHA-256 of the cookie's random session id, so the table alone
+    cannot be replayed as cookies (those also need SECRET_KEY_BASE to sign).
+    """
+
+    __tablename__ = "browser_sessions"
+    __table_args__ = (Index("browser_sessions_user_id_index", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    inserted_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -29,6 +29,7 @@ import sqlalchemy.exc
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from livebeats.accounts.sessions import session_key
 from livebeats.clock import utc_now
 from livebeats.errors import InvalidInput, UserError
 from livebeats.files.tokens import FileTokens
@@ -214,7 +215,7 @@ class LiveConnection:
         self.shared = SharedWork.of(websocket)
         self.user = user
         self.user_info = {"id": user.id, "username": user.username, "avatar_url": user.avatar_url}
-        self.session_id = websocket.session.get("sid")
+        self.session = session_key(websocket.session["sid"])
         self.viewed_profile_id = viewed_profile_id
         self.listening_profile_id: int | None = user.active_profile_user_id
         self.client = Client(max_queue=OUTBOX_SIZE)
@@ -306,14 +307,23 @@ class LiveConnection:
         elif kind == "listening":
             await self._switch_listening(message.get("profile_id"))
         elif kind == "signed_out":
-            if message.get("session_id") == self.session_id:
-                await self.send({"type": "signed_out"})
-                await self.close(SIGNED_OUT, "signed out")
-                raise WebSocketDisconnect(SIGNED_OUT)
+            if message.get("session") in (None, self.session):
+                await self._signed_out()
         elif kind == "resync":
+            await self._check_still_signed_in()
             await self.send_state()
         else:
             await self.send_text(item.text)
+
+    async def _signed_out(self) -> None:
+        await self.send({"type": "signed_out"})
+        await self.close(SIGNED_OUT, "signed out")
+        raise WebSocketDisconnect(SIGNED_OUT)
+
+    async def _check_still_signed_in(self) -> None:
+        """After the bus was deaf, a `signed_out` event may have been missed: ask the database."""
+        if await self.services.browser_sessions.user(self.user.id, self.websocket.session["sid"]) is None:
+            await self._signed_out()
 
     def _listeners_text(self, message: dict[str, Any]) -> str:
         """Rendered once per event: every connection that sends it views the event's profile."""

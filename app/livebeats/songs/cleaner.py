@@ -5,8 +5,8 @@ inside a transaction holding a PostgreSQL transaction-level advisory lock, and
 a node that cannot get the lock skips its turn. Deletions renumber positions,
 fix song counts and are announced to open pages like an owner's delete.
 
-The same run sweeps stored files that no song names: uploads whose form was
-never saved. Their upload token has expired by then, so none can still become
+The same run sweeps stored files that no song names (uploads whose form was
+never saved) and expired browser sessions. Their upload token has expired by then, so none can still become
 a song.
 """
 
@@ -16,12 +16,12 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from livebeats.clock import Clock, utc_now
 from livebeats.files.storage import Storage
-from livebeats.models import Song, SongStatus, User
+from livebeats.models import BrowserSession, Song, SongStatus, User
 from livebeats.songs.service import PENDING_UPLOAD_MAX_AGE, Songs, delete_rows, renumber_positions
 
 CLEANER_LOCK_KEY = 7_241_002
@@ -56,6 +56,7 @@ class Cleaner:
             if not await session.scalar(select(func.pg_try_advisory_xact_lock(CLEANER_LOCK_KEY))):
                 return None
             await self._sweep_orphans(session)
+            await session.execute(delete(BrowserSession).where(BrowserSession.expires_at <= self.clock()))
             expired = self._expired(cutoff)
             owner_ids = sorted(set(await session.scalars(expired.with_only_columns(Song.user_id))))
             if not owner_ids:
