@@ -76,7 +76,7 @@ def create_app(settings: Settings) -> Starlette:
         storage = create_storage(settings)
         async with httpx.AsyncClient(timeout=GITHUB_TIMEOUT) as http:
             playback = Playback(sessions, hub)
-            songs = Songs(sessions, hub, storage, playback, settings.secret_key_base)
+            songs = Songs(sessions, hub, storage, playback)
             app.state.services = Services(
                 settings=settings,
                 sessions=sessions,

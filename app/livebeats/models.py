@@ -133,3 +133,26 @@ class BrowserSession(Base):
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class Upload(Base):
+    """A checked, stored file not yet saved as a song: it counts against the owner's song limit.
+
+    `id` is the SHA-256 of the upload token the browser holds; saving the song
+    deletes the row, so one token makes at most one song.
+    """
+
+    __tablename__ = "uploads"
+    __table_args__ = (Index("uploads_user_id_index", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    storage_key: Mapped[str] = mapped_column(String(255), nullable=False)
+    file_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    duration: Mapped[int] = mapped_column(Integer, nullable=False)
+    inserted_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -10,6 +10,7 @@ import asyncio
 import threading
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from mp3gen import compressed_text_bomb, id3v24_frame, id3v24_tag, mp3_frames
@@ -99,3 +100,34 @@ async def test_compressed_tags_of_honest_size_are_still_read(browsers):
     )
     response = await alice.upload("Song.mp3", tag + mp3_frames(3))
     assert (response.json()["artist"], response.json()["attribution"]) == ("Zoë", "CC BY 4.0")
+
+
+async def test_unsaved_uploads_count_against_the_song_limit(browsers, database_url, storage_dir):
+    alice = await browsers("alice")
+    accepted = [await alice.upload(f"Song {index} - A.mp3", mp3_frames(2)) for index in range(31)]
+    assert [response.status_code for response in accepted] == [200] * 30 + [422]
+    assert accepted[-1].json()["error"] == (
+        "An account can hold at most 30 songs: you have 0 and 30 uploaded files not saved yet, so there is "
+        "no room for another. Save those first, or wait: unsaved files are discarded an hour after they were uploaded."
+    )
+    assert len(list(storage_dir.iterdir())) == 30, "the refused file was not kept"
+    saved = await alice.save([response.json() for response in accepted[:10]])
+    assert saved.status_code == 200, saved.text
+
+
+async def test_an_upload_token_makes_one_song_once(browsers, database_url):
+    alice = await browsers("alice")
+    pending = (await alice.upload("Once - Only.mp3", mp3_frames(2))).json()
+    assert (await alice.save([pending])).status_code == 200
+    again = await alice.save([pending | {"title": "Twice"}])
+    assert again.status_code == 422
+    assert "already saved" in again.json()["error"]
+    twice_in_one = (await alice.upload("Other - Song.mp3", mp3_frames(2))).json()
+    doubled = await alice.save([twice_in_one, twice_in_one | {"title": "Copy"}])
+    assert doubled.status_code == 422 and "Song 2" in doubled.json()["error"]
+    connection = await asyncpg.connect(database_url)
+    try:
+        keys = [row["storage_key"] for row in await connection.fetch("SELECT storage_key FROM songs")]
+    finally:
+        await connection.close()
+    assert len(keys) == 1

@@ -6,8 +6,8 @@ a node that cannot get the lock skips its turn. Deletions renumber positions,
 fix song counts and are announced to open pages like an owner's delete.
 
 The same run sweeps stored files that no song names (uploads whose form was
-never saved) and expired browser sessions. Their upload token has expired by then, so none can still become
-a song.
+never saved) and expired browser sessions. Such an upload has expired by
+then, so none of those files can still become a song.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from livebeats.clock import Clock, utc_now
 from livebeats.files.storage import Storage
-from livebeats.models import BrowserSession, Song, SongStatus, User
+from livebeats.models import BrowserSession, Song, SongStatus, Upload, User
 from livebeats.songs.service import PENDING_UPLOAD_MAX_AGE, Songs, delete_rows, renumber_positions
 
 CLEANER_LOCK_KEY = 7_241_002
 """Arbitrary, fixed advisory-lock key reserved for the cleaner."""
 CLEAN_INTERVAL = timedelta(minutes=30)
 SONG_MAX_AGE = timedelta(hours=6)
-ORPHAN_MIN_AGE = timedelta(seconds=PENDING_UPLOAD_MAX_AGE) + timedelta(hours=1)
+ORPHAN_MIN_AGE = PENDING_UPLOAD_MAX_AGE + timedelta(hours=1)
 """Unreferenced files younger than this may still be saved as songs."""
 
 logger = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class Cleaner:
                 return None
             await self._sweep_orphans(session)
             await session.execute(delete(BrowserSession).where(BrowserSession.expires_at <= self.clock()))
+            await session.execute(delete(Upload).where(Upload.expires_at <= self.clock()))
             expired = self._expired(cutoff)
             owner_ids = sorted(set(await session.scalars(expired.with_only_columns(Song.user_id))))
             if not owner_ids:
