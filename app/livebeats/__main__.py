@@ -60,7 +60,7 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         proxy_headers=True,
-        forwarded_allow_ips="*",
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         ws_max_size=WS_MAX_MESSAGE_BYTES,
         log_level="info",
     )

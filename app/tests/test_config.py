@@ -34,6 +34,7 @@ def serve_with(env: dict[str, str]):
         ({**GOOD, "DEV_SIGNIN": "true"}, "DEV_SIGNIN", "deployed"),
         ({**GOOD, "APP_ENV": "development", "DEV_SIGNIN": "true", "ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/x"}, "DEV_SIGNIN", "ECS"),
         ({**GOOD, "APP_ENV": "staging"}, "APP_ENV", "development"),
+        ({**GOOD, "FORWARDED_ALLOW_IPS": "*"}, "FORWARDED_ALLOW_IPS", "not an IP address or CIDR network"),
     ],
 )
 def test_bad_setting_stops_start_with_one_line(env, named, allowed, monkeypatch, capsys):

@@ -28,10 +28,16 @@ async def start_session(request: Request, user_id: int) -> None:
 
 
 def callback_url(request: Request) -> str:
-    """Where GitHub sends the user back: the public APP_HOSTNAME when set, else this request's host."""
-    url = request.url_for("github_callback")
-    hostname = services(request).settings.app_hostname
-    return str(url.replace(netloc=hostname) if hostname else url)
+    """Where GitHub sends the user back: the public APP_HOSTNAME when set, else this request's host.
+
+    With APP_HOSTNAME set nothing of the request is used (neither Host nor a
+    forwarded scheme), so a forged header cannot send the code elsewhere.
+    """
+    settings = services(request).settings
+    if settings.app_hostname:
+        scheme = "https" if settings.secure_cookies else "http"
+        return f"{scheme}://{settings.app_hostname}{request.app.url_path_for('github_callback')}"
+    return str(request.url_for("github_callback"))
 
 
 async def home(request: Request) -> Response:
