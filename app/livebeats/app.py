@@ -30,6 +30,7 @@ from livebeats.files.tokens import FileTokens
 from livebeats.live import socket as live_routes
 from livebeats.playback.service import Playback
 from livebeats.realtime import RealtimeHub
+from livebeats.request_limits import RequestBodyLimit
 from livebeats.security_headers import SecurityHeaders
 from livebeats.settings import Settings
 from livebeats.songs import routes as song_routes
@@ -112,6 +113,7 @@ def create_app(settings: Settings) -> Starlette:
         ],
         middleware=[
             Middleware(SecurityHeaders, served_over_https=settings.secure_cookies),
+            Middleware(RequestBodyLimit, exempt_path_suffix=song_routes.UPLOAD_PATH_SUFFIX),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key_base,
