@@ -117,7 +117,7 @@ async def test_missing_email_flashes_clear_message(browsers, github):
     browser = await browsers()
     response = await github_sign_in(browser)
     assert response.headers["location"] == "/"
-    assert "no email address" in await flashes_on(browser, "/")
+    assert "no verified email address" in await flashes_on(browser, "/")
 
 
 async def test_pages_require_sign_in(browsers):
