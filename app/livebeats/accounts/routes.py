@@ -134,7 +134,7 @@ async def signout_everywhere(request: Request) -> Response:
 @signed_in
 async def settings_page(request: Request) -> Response:
     user = request.state.user
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render(request, "settings.html", {"form": {"username": user.username, "tagline": user.tagline}, "errors": {}})
     form = await request.form()
     values = {"username": str(form.get("username", "")), "tagline": str(form.get("tagline", ""))}
