@@ -24,6 +24,7 @@ from livebeats.accounts.github import GitHubOAuth
 from livebeats.accounts.service import Accounts
 from livebeats.accounts.sessions import SESSION_MAX_AGE, BrowserSessions
 from livebeats.db import create_engine, create_session_factory
+from livebeats.errors import DATABASE_UNAVAILABLE
 from livebeats.files import routes as file_routes
 from livebeats.files.storage import Storage, create_storage
 from livebeats.files.tokens import FileTokens
@@ -36,6 +37,7 @@ from livebeats.settings import Settings
 from livebeats.songs import routes as song_routes
 from livebeats.songs.cleaner import Cleaner
 from livebeats.songs.service import Songs
+from livebeats.unavailable import database_unavailable
 
 GITHUB_TIMEOUT = httpx.Timeout(10.0)
 
@@ -123,6 +125,7 @@ def create_app(settings: Settings) -> Starlette:
                 https_only=settings.secure_cookies,
             )
         ],
+        exception_handlers={error: database_unavailable for error in DATABASE_UNAVAILABLE},
         lifespan=lifespan,
     )
     app.state.settings = settings

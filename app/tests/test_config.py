@@ -110,3 +110,12 @@ async def test_dev_signin_route_absent_unless_enabled(monkeypatch):
         page = await client.get("/signin")
         assert "Development sign-in" not in page.text
         assert "/dev/signin" not in [getattr(route, "path", None) for route in app.routes]
+
+
+def test_unreachable_database_stops_start_with_one_line():
+    result = serve_with(GOOD)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Cannot start: the database cannot be reached ([Errno 111] Connect call failed ('127.0.0.1', 1)); "
+        "check DATABASE_URL."
+    ]
