@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 import asyncpg
@@ -56,18 +57,45 @@ class PeakMemory:
 @pytest.fixture(scope="module")
 def tag_bomb() -> bytes:
     """0.52 MB: title and artist frames that each inflate to 256 MiB."""
-    frames = [compressed_text_bomb(BOMB_INFLATES_TO, frame_id) for frame_id in (b"TIT2", b"TPE1")]
-    return id3v24_tag(*frames) + mp3_frames(3)
+    return id3v24_tag(*tag_bomb_frames()) + mp3_frames(3)
+
+
+@pytest.fixture(scope="module")
+def frame_flood(tag_bomb) -> bytes:
+    """The worst upload by size: 20 MB, almost all of it two million empty frames, the bombs behind them."""
+    empty = id3v24_frame(b"TXXX", b"\x00")
+    flood_bytes = 20 * MIB - len(tag_bomb) - 64 * 1024
+    frames = empty * (flood_bytes // len(empty))
+    return id3v24_tag(frames, *tag_bomb_frames()) + mp3_frames(3)
+
+
+def tag_bomb_frames() -> list[bytes]:
+    return [compressed_text_bomb(BOMB_INFLATES_TO, frame_id) for frame_id in (b"TIT2", b"TPE1")]
+
+
+async def upload_measured(browser, server, name: str, data: bytes):
+    await browser.upload("warm-up.mp3", id3v24_tag(id3v24_frame(b"TIT2", b"\x03warm", compressed=True)) + mp3_frames(3))
+    with PeakMemory(server.process.pid) as memory:
+        started = time.perf_counter()
+        response = await browser.upload(name, data)
+        elapsed = time.perf_counter() - started
+        await asyncio.sleep(0.05)
+    print(f"\n{name}: upload of {len(data) / MIB:.2f} MiB answered {response.status_code} in {elapsed:.2f} s: "
+          f"RSS {memory.baseline / MIB:.0f} -> peak {memory.peak / MIB:.0f} MiB, answer {len(response.content)} bytes")
+    return response, memory
+
+
+async def test_a_frame_flood_at_the_size_limit_keeps_memory_bounded(browsers, server, frame_flood):
+    alice = await browsers("alice")
+    response, memory = await upload_measured(alice, server, "Flood - Band.mp3", frame_flood)
+    assert response.status_code == 200, response.text[:200]
+    assert (response.json()["title"], response.json()["artist"]) == ("Flood", "Band")
+    assert memory.growth_mib < 48, f"the server's memory grew by {memory.growth_mib:.0f} MiB"
 
 
 async def test_a_compressed_tag_bomb_keeps_memory_bounded(browsers, server, tag_bomb):
     alice = await browsers("alice")
-    await alice.upload("warm-up.mp3", id3v24_tag(id3v24_frame(b"TIT2", b"\x03warm", compressed=True)) + mp3_frames(3))
-    with PeakMemory(server.process.pid) as memory:
-        response = await alice.upload("bomb.mp3", tag_bomb)
-        await asyncio.sleep(0.05)
-    print(f"\nupload of {len(tag_bomb) / MIB:.2f} MiB inflating to 2 x {BOMB_INFLATES_TO // MIB} MiB: "
-          f"RSS {memory.baseline / MIB:.0f} -> peak {memory.peak / MIB:.0f} MiB, answer {len(response.content)} bytes")
+    response, memory = await upload_measured(alice, server, "bomb.mp3", tag_bomb)
     assert response.status_code == 200, response.text[:200]
     assert response.json()["title"] == "bomb"
     assert len(response.json()["artist"]) == 255 and set(response.json()["artist"]) == {"A"}

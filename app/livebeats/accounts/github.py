@@ -18,8 +18,8 @@ from livebeats.settings import Settings
 from livebeats.text import clipped_text
 
 SCOPE = "user:email"
-LOGIN_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
-"""GitHub logins: up to 39 letters, digits or hyphens, not starting with a hyphen (matched whole)."""
+LOGIN_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+"""Letters, digits, hyphens, and the underscore of Enterprise managed users (`octo_acme`); matched whole."""
 NAME_MAX_LENGTH = 255
 EMAIL_MAX_LENGTH = 320
 URL_MAX_LENGTH = 2048
