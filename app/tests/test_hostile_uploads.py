@@ -7,6 +7,7 @@ while the upload is processed, so the bound is on what the process really held.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ import asyncpg
 import pytest
 
 from mp3gen import compressed_text_bomb, id3v24_frame, id3v24_tag, mp3_frames
+from support import receive
 
 MIB = 1024 * 1024
 BOMB_INFLATES_TO = 256 * MIB
@@ -159,3 +161,25 @@ async def test_an_upload_token_makes_one_song_once(browsers, database_url):
     finally:
         await connection.close()
     assert len(keys) == 1
+
+
+async def test_deleting_one_of_songs_sharing_a_file_keeps_the_file(browsers, database_url, storage_dir):
+    """Songs made from one token before tokens became single-use share a file; deleting one must not break the rest."""
+    alice = await browsers("alice")
+    [first_id] = await alice.add_songs([("First - Band.mp3", mp3_frames(2))])
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            "INSERT INTO songs (user_id, title, artist, duration, position, storage_key, file_size)"
+            " SELECT user_id, 'Second', artist, duration, 1, storage_key, file_size FROM songs WHERE id = $1",
+            first_id,
+        )
+        await connection.execute("UPDATE users SET songs_count = 2")
+    finally:
+        await connection.close()
+    [stored] = list(storage_dir.iterdir())
+    async with alice.live() as socket:
+        await receive(socket, "state")
+        await socket.send(json.dumps({"type": "delete", "song_id": first_id}))
+        await receive(socket, "songs_deleted")
+    assert stored.exists(), "the second song still plays this file"

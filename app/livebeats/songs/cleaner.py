@@ -22,7 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from livebeats.clock import Clock, utc_now
 from livebeats.files.storage import Storage
 from livebeats.models import BrowserSession, Song, SongStatus, Upload, User
-from livebeats.songs.service import PENDING_UPLOAD_MAX_AGE, Songs, delete_rows, renumber_positions
+from livebeats.songs.service import (
+    PENDING_UPLOAD_MAX_AGE,
+    Songs,
+    delete_rows,
+    keys_still_named,
+    renumber_positions,
+)
 
 CLEANER_LOCK_KEY = 7_241_002
 """Arbitrary, fixed advisory-lock key reserved for the cleaner."""
@@ -70,8 +76,9 @@ class Cleaner:
             await renumber_positions(session, owner_ids)
             remaining = select(func.count(Song.id)).where(Song.user_id == User.id).scalar_subquery()
             await session.execute(update(User).where(User.id.in_(owner_ids)).values(songs_count=remaining))
-        for row in rows:
-            await self.storage.delete(row.storage_key)
+            shared = await keys_still_named(session, [row.storage_key for row in rows])
+        for key in {row.storage_key for row in rows} - shared:
+            await self.storage.delete(key)
         for owner_id in owner_ids:
             owned = [row for row in rows if row.user_id == owner_id]
             await self.songs.announce_deleted(

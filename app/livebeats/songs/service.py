@@ -259,7 +259,9 @@ class Songs:
             await session.flush()
             await renumber_positions(session, [owner.id])
             owner.songs_count = max(owner.songs_count - 1, 0)
-        await self.storage.delete(key)
+            shared = await keys_still_named(session, [key])
+        if key not in shared:
+            await self.storage.delete(key)
         await self.announce_deleted(actor_id, [song_id], was_active)
 
     async def announce_deleted(self, owner_id: int, song_ids: list[int], stopped_playback: bool) -> None:
@@ -304,6 +306,12 @@ async def renumber_positions(session: AsyncSession, owner_ids: list[int]) -> Non
         .subquery()
     )
     await session.execute(update(Song).where(Song.id == numbered.c.id).values(position=numbered.c.n))
+
+
+async def keys_still_named(session: AsyncSession, keys: list[str]) -> set[str]:
+    """Which of these files other songs still play: before uploads became single-use,
+    one upload token could make several songs sharing one file."""
+    return set(await session.scalars(select(Song.storage_key).where(Song.storage_key.in_(keys)).distinct()))
 
 
 async def delete_rows(session: AsyncSession, song_ids: list[int]) -> None:
