@@ -7,7 +7,6 @@ the cluster in the middle; the shared one stays up for every other test.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -15,9 +14,6 @@ from websockets.exceptions import ConnectionClosed
 from livebeats.devdb import throwaway_postgres
 from realtime.support import ClusterControl
 from support import AppServer, Browser, run_cli
-
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
 
 @pytest.fixture(scope="module")
 def own_database(app_env: dict[str, str]) -> Iterator[str]:

@@ -60,10 +60,6 @@ class Accounts:
         self.sessions = sessions
         self.hub = hub
 
-    async def get(self, user_id: int) -> User | None:
-        async with self.sessions() as session:
-            return await session.get(User, user_id)
-
     async def by_username(self, username: str) -> User | None:
         if not USERNAME_PATTERN.fullmatch(username):
             return None
