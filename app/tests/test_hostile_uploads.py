@@ -7,6 +7,7 @@ while the upload is processed, so the bound is on what the process really held.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import threading
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from mutagen.id3 import COMM, ID3, TPE1
 
 from mp3gen import compressed_text_bomb, id3v24_frame, id3v24_tag, mp3_frames
 from support import receive
@@ -183,3 +185,18 @@ async def test_deleting_one_of_songs_sharing_a_file_keeps_the_file(browsers, dat
         await socket.send(json.dumps({"type": "delete", "song_id": first_id}))
         await receive(socket, "songs_deleted")
     assert stored.exists(), "the second song still plays this file"
+
+
+async def test_tags_of_every_version_are_still_read(browsers):
+    """The bounded reader replaces mutagen's: ID3v2.3 (UTF-16 and Latin-1) and ID3v1 still fill the form."""
+    tags = ID3()
+    tags.add(TPE1(encoding=1, text="Ärtist"))
+    tags.add(COMM(encoding=0, lang="eng", desc="d", text="Cömment"))
+    buffer = io.BytesIO()
+    tags.save(buffer, v2_version=3)
+    alice = await browsers("alice")
+    v23 = await alice.upload("Song.mp3", buffer.getvalue() + mp3_frames(2))
+    assert (v23.json()["artist"], v23.json()["attribution"]) == ("Ärtist", "Cömment")
+    v1_tag = b"TAG" + b"V1 Title".ljust(30, b"\0") + b"V1 Artist".ljust(30, b"\0") + bytes(34) + b"V1 note".ljust(30, b"\0") + b"\0"
+    v1 = await alice.upload(" - .mp3", mp3_frames(2) + v1_tag)
+    assert (v1.json()["title"], v1.json()["artist"], v1.json()["attribution"]) == ("V1 Title", "V1 Artist", "V1 note")
