@@ -24,6 +24,16 @@ WS_MAX_MESSAGE_BYTES = 64 * 1024
 """Browsers send small commands; anything bigger is refused by closing the socket (1009)."""
 
 
+class WithoutTraceback(logging.Filter):
+    """Turn a record's traceback into one line: for libraries that log expected outages with exc_info."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg, record.args = f"{record.getMessage()} ({record.exc_info[1]!r})", ()
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def settings_or_exit() -> Settings:
     try:
         return load_settings()
@@ -54,13 +64,17 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from livebeats.app import create_app
+    from livebeats.preflight import database_problem
 
+    if problem := database_problem(settings):
+        print(problem, file=sys.stderr)
+        raise SystemExit(1)
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         proxy_headers=True,
-        forwarded_allow_ips="*",
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         ws_max_size=WS_MAX_MESSAGE_BYTES,
         log_level="info",
     )
@@ -94,6 +108,8 @@ def main(argv: list[str] | None = None) -> None:
     command = parser.parse_args(argv).command
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # While PostgreSQL is down asyncpg retries its pool's floor every few seconds, each with a traceback.
+    logging.getLogger("asyncpg.pool").addFilter(WithoutTraceback())
     if command == "dev":
         dev()
         return

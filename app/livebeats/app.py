@@ -22,19 +22,23 @@ from starlette.staticfiles import StaticFiles
 from livebeats.accounts import routes as account_routes
 from livebeats.accounts.github import GitHubOAuth
 from livebeats.accounts.service import Accounts
+from livebeats.accounts.sessions import SESSION_MAX_AGE, BrowserSessions
 from livebeats.db import create_engine, create_session_factory
+from livebeats.errors import DATABASE_UNAVAILABLE
 from livebeats.files import routes as file_routes
 from livebeats.files.storage import Storage, create_storage
 from livebeats.files.tokens import FileTokens
 from livebeats.live import socket as live_routes
 from livebeats.playback.service import Playback
 from livebeats.realtime import RealtimeHub
+from livebeats.request_limits import RequestBodyLimit
+from livebeats.security_headers import SecurityHeaders
 from livebeats.settings import Settings
 from livebeats.songs import routes as song_routes
 from livebeats.songs.cleaner import Cleaner
 from livebeats.songs.service import Songs
+from livebeats.unavailable import database_unavailable
 
-SESSION_MAX_AGE = 14 * 24 * 60 * 60
 GITHUB_TIMEOUT = httpx.Timeout(10.0)
 
 
@@ -49,6 +53,7 @@ class Services:
     file_tokens: FileTokens
     github: GitHubOAuth
     accounts: Accounts
+    browser_sessions: BrowserSessions
     playback: Playback
     songs: Songs
     cleaner: Cleaner
@@ -75,7 +80,7 @@ def create_app(settings: Settings) -> Starlette:
         storage = create_storage(settings)
         async with httpx.AsyncClient(timeout=GITHUB_TIMEOUT) as http:
             playback = Playback(sessions, hub)
-            songs = Songs(sessions, hub, storage, playback, settings.secret_key_base)
+            songs = Songs(sessions, hub, storage, playback)
             app.state.services = Services(
                 settings=settings,
                 sessions=sessions,
@@ -84,6 +89,7 @@ def create_app(settings: Settings) -> Starlette:
                 file_tokens=FileTokens(settings.secret_key_base),
                 github=GitHubOAuth(settings, http),
                 accounts=Accounts(sessions, hub),
+                browser_sessions=BrowserSessions(sessions),
                 playback=playback,
                 songs=songs,
                 cleaner=Cleaner(sessions, songs, storage, settings.admin_username_set),
@@ -108,15 +114,18 @@ def create_app(settings: Settings) -> Starlette:
             *song_routes.routes,
         ],
         middleware=[
+            Middleware(SecurityHeaders, served_over_https=settings.secure_cookies),
+            Middleware(RequestBodyLimit, exempt_path_suffix=song_routes.UPLOAD_PATH_SUFFIX),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key_base,
                 session_cookie="livebeats_session",
-                max_age=SESSION_MAX_AGE,
+                max_age=int(SESSION_MAX_AGE.total_seconds()),
                 same_site="lax",
                 https_only=settings.secure_cookies,
             )
         ],
+        exception_handlers={error: database_unavailable for error in DATABASE_UNAVAILABLE},
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -21,6 +21,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
+SONG_TEXT_MAX_LENGTH = 255
+"""Longest song title or artist, in characters."""
+ATTRIBUTION_MAX_LENGTH = 500
+"""Longest song attribution (licence, credit), in characters."""
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -91,9 +97,9 @@ class Song(Timestamps, Base):
     user_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
     )
-    title: Mapped[str] = mapped_column(String(255), nullable=False)
-    artist: Mapped[str] = mapped_column(String(255), nullable=False)
-    attribution: Mapped[str | None] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(String(SONG_TEXT_MAX_LENGTH), nullable=False)
+    artist: Mapped[str] = mapped_column(String(SONG_TEXT_MAX_LENGTH), nullable=False)
+    attribution: Mapped[str | None] = mapped_column(String(ATTRIBUTION_MAX_LENGTH))
     duration: Mapped[int] = mapped_column(Integer, nullable=False)
     """Whole seconds (rounded, at least 1), as computed from the audio frames."""
     status: Mapped[SongStatus] = mapped_column(
@@ -107,3 +113,46 @@ class Song(Timestamps, Base):
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     storage_key: Mapped[str] = mapped_column(String(255), nullable=False)
     file_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class BrowserSession(Base):
+    """A signed-in browser. The cookie names it; deleting the row signs that browser out everywhere.
+
+    `id` is the SHA-256 of the cookie's random session id, so the table alone
+    cannot be replayed as cookies (those also need SECRET_KEY_BASE to sign).
+    """
+
+    __tablename__ = "browser_sessions"
+    __table_args__ = (Index("browser_sessions_user_id_index", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    inserted_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class Upload(Base):
+    """A checked, stored file not yet saved as a song: it counts against the owner's song limit.
+
+    `id` is the SHA-256 of the upload token the browser holds; saving the song
+    deletes the row, so one token makes at most one song.
+    """
+
+    __tablename__ = "uploads"
+    __table_args__ = (Index("uploads_user_id_index", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    storage_key: Mapped[str] = mapped_column(String(255), nullable=False)
+    file_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    duration: Mapped[int] = mapped_column(Integer, nullable=False)
+    inserted_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -7,6 +7,7 @@ start-up with one line naming the setting and what is allowed
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import cached_property
 from pathlib import Path
@@ -60,7 +61,14 @@ class Settings(BaseSettings):
     )
     host: str = Field("0.0.0.0", description="Address to listen on.")
     port: int = Field(4000, ge=1, le=65535, description="HTTP port to listen on.")
-    secure_cookies: bool = Field(False, description="Mark the session cookie Secure (site served over HTTPS).")
+    secure_cookies: bool = Field(
+        False, description="The site is served over HTTPS: Secure cookie, HSTS, https:// OAuth callback."
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Comma-separated addresses or CIDR networks of the load balancer; only their "
+        "X-Forwarded-For/-Proto headers are believed.",
+    )
     aws_region: str = Field("local", description="Region this node runs in, shown next to the ping.")
     primary_region: str | None = Field(None, description="Region holding the primary database.")
 
@@ -75,6 +83,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
+        for item in self.forwarded_allow_ips.split(","):
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"FORWARDED_ALLOW_IPS: {item.strip()!r} is not an IP address or CIDR network "
+                    "(list the load balancer's addresses, e.g. 10.0.0.0/16)"
+                ) from None
         if self.database_url is None and self.db_host is None:
             raise ValueError("DATABASE_URL: set it (postgres://user:pw@host:port/db) or set DB_HOST, DB_NAME, DB_USERNAME and DB_PASSWORD")
         if self.database_url is not None:

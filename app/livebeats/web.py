@@ -45,10 +45,12 @@ def services(connection: HTTPConnection) -> Any:
 
 
 async def current_user(connection: HTTPConnection) -> User | None:
-    """The signed-in user, loaded once per request; None if signed out or deleted."""
+    """The signed-in user, loaded once per request; None if signed out (here or anywhere), expired or deleted."""
     if not hasattr(connection.state, "user"):
-        user_id = connection.session.get("user_id")
-        user = await services(connection).accounts.get(user_id) if isinstance(user_id, int) else None
+        user_id, session_id = connection.session.get("user_id"), connection.session.get("sid")
+        user = None
+        if isinstance(user_id, int) and isinstance(session_id, str):
+            user = await services(connection).browser_sessions.user(user_id, session_id)
         connection.state.user = user
     return connection.state.user
 

@@ -23,13 +23,17 @@ class Account:
     name: str | None = None
     emails: list[dict[str, Any]] = field(default_factory=list)
 
+    avatar_url: str | None = None
+    html_url: str | None = None
+
     def profile(self) -> dict[str, Any]:
+        """As GitHub's /user answers; emails are listed `verified` unless a test says otherwise."""
         return {
             "id": self.id,
             "login": self.login,
             "name": self.name,
-            "avatar_url": f"https://avatars.example/{self.id}",
-            "html_url": f"https://github.example/{self.login}",
+            "avatar_url": self.avatar_url or f"https://avatars.example/{self.id}",
+            "html_url": self.html_url or f"https://github.example/{self.login}",
         }
 
 
@@ -93,7 +97,8 @@ class FakeGitHub:
                     self._json(200, account.profile()) if account else self._json(401, {"message": "Bad credentials"})
                 elif url.path == "/user/emails":
                     account = self._account()
-                    self._json(200, account.emails) if account else self._json(401, {"message": "Bad credentials"})
+                    emails = [{"verified": True, **email} for email in account.emails] if account else None
+                    self._json(200, emails) if account else self._json(401, {"message": "Bad credentials"})
                 else:
                     self._json(404, {"message": "Not Found"})
 

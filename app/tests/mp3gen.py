@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import zlib
 from pathlib import Path
 
 from mutagen.id3 import COMM, ID3, TIT2, TPE1
@@ -47,3 +48,34 @@ def mp3_bytes(seconds: float, *, title: str | None = None, artist: str | None = 
 def write_mp3(path: Path, seconds: float, **tags: str) -> Path:
     path.write_bytes(mp3_bytes(seconds, **tags))
     return path
+
+
+def syncsafe(value: int) -> bytes:
+    return bytes((value >> shift) & 0x7F for shift in (21, 14, 7, 0))
+
+
+def id3v24_frame(frame_id: bytes, payload: bytes, *, compressed: bool = False) -> bytes:
+    """One ID3v2.4 frame; `compressed` zlib-packs it behind a data length indicator, as the spec allows."""
+    flags = 0
+    if compressed:
+        flags = 0x08 | 0x01
+        payload = syncsafe(len(payload)) + zlib.compress(payload, 9)
+    return frame_id + syncsafe(len(payload)) + bytes([0, flags]) + payload
+
+
+def id3v24_tag(*frames: bytes) -> bytes:
+    body = b"".join(frames)
+    return b"ID3\x04\x00\x00" + syncsafe(len(body)) + body
+
+
+def compressed_text_bomb(inflated_bytes: int, frame_id: bytes = b"TIT2") -> bytes:
+    """A text frame whose zlib data inflates to `inflated_bytes` of "A": about 1000 times its size."""
+    packer = zlib.compressobj(9)
+    chunk = b"A" * (1 << 20)
+    parts = [packer.compress(b"\x03")]
+    for _ in range(inflated_bytes // len(chunk)):
+        parts.append(packer.compress(chunk))
+    parts.append(packer.flush())
+    packed = b"".join(parts)
+    payload = syncsafe(inflated_bytes + 1) + packed
+    return frame_id + syncsafe(len(payload)) + bytes([0, 0x08 | 0x01]) + payload

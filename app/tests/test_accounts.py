@@ -94,7 +94,7 @@ async def test_concurrent_migrations_wait_for_each_other():
         assert [await process.wait() for process in processes] == [0, 0]
         connection = await asyncpg.connect(dsn)
         try:
-            assert await connection.fetchval("SELECT version_num FROM alembic_version") == "0001"
+            assert await connection.fetchval("SELECT version_num FROM alembic_version") == "0003"
             assert await connection.fetchval("SELECT count(*) FROM users") == 0
         finally:
             await connection.close()

@@ -23,7 +23,7 @@ def make_cleaner(engine, hub, storage_dir, admins=frozenset({"keeper"})) -> Clea
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     storage = LocalStorage(storage_dir)
     playback = Playback(sessions, hub)
-    songs = Songs(sessions, hub, storage, playback, "unused-secret")
+    songs = Songs(sessions, hub, storage, playback)
     return Cleaner(sessions, songs, storage, admins)
 
 

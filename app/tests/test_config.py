@@ -34,6 +34,7 @@ def serve_with(env: dict[str, str]):
         ({**GOOD, "DEV_SIGNIN": "true"}, "DEV_SIGNIN", "deployed"),
         ({**GOOD, "APP_ENV": "development", "DEV_SIGNIN": "true", "ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/x"}, "DEV_SIGNIN", "ECS"),
         ({**GOOD, "APP_ENV": "staging"}, "APP_ENV", "development"),
+        ({**GOOD, "FORWARDED_ALLOW_IPS": "*"}, "FORWARDED_ALLOW_IPS", "not an IP address or CIDR network"),
     ],
 )
 def test_bad_setting_stops_start_with_one_line(env, named, allowed, monkeypatch, capsys):
@@ -109,3 +110,12 @@ async def test_dev_signin_route_absent_unless_enabled(monkeypatch):
         page = await client.get("/signin")
         assert "Development sign-in" not in page.text
         assert "/dev/signin" not in [getattr(route, "path", None) for route in app.routes]
+
+
+def test_unreachable_database_stops_start_with_one_line():
+    result = serve_with(GOOD)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Cannot start: the database cannot be reached ([Errno 111] Connect call failed ('127.0.0.1', 1)); "
+        "check DATABASE_URL."
+    ]

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from livebeats.accounts.service import Accounts
+from livebeats.accounts.sessions import BrowserSessions
 from livebeats.db import create_session_factory
 from livebeats.files.tokens import FileTokens
 from livebeats.live import socket as live
@@ -34,7 +34,7 @@ class SignedIn:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
-        await self.app({**scope, "session": {"user_id": 1}}, receive, send)
+        await self.app({**scope, "session": {"user_id": 1, "sid": "session-1"}}, receive, send)
 
 
 def test_connect_with_the_pool_exhausted_closes_with_try_again_later(database_url: str) -> None:
@@ -46,7 +46,7 @@ def test_connect_with_the_pool_exhausted_closes_with_try_again_later(database_ur
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.3)
         app.state.services = SimpleNamespace(
             settings=SimpleNamespace(app_hostname=None),
-            accounts=Accounts(create_session_factory(engine), hub=None),
+            browser_sessions=BrowserSessions(create_session_factory(engine)),
         )
         async with engine.connect():
             yield

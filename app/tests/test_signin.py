@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from fake_github import Account
-from support import Browser, receive
+from support import AppServer, Browser, receive
 
 
 async def github_sign_in(browser: Browser, *, forge_state: bool = False):
@@ -117,7 +117,7 @@ async def test_missing_email_flashes_clear_message(browsers, github):
     browser = await browsers()
     response = await github_sign_in(browser)
     assert response.headers["location"] == "/"
-    assert "no email address" in await flashes_on(browser, "/")
+    assert "no verified email address" in await flashes_on(browser, "/")
 
 
 async def test_pages_require_sign_in(browsers):
@@ -166,8 +166,29 @@ async def test_callback_url_uses_app_hostname(browsers, github, second_server):
     query = parse_qs(urlsplit(start.headers["location"]).query)
     assert query["redirect_uri"] == ["http://LiveBeats.Example.TEST/oauth/callbacks/github"]
     assert query["scope"] == ["user:email"] and len(query["state"][0]) >= 20
-    forwarded = await browser.http.get("/oauth/github", headers={"X-Forwarded-Proto": "https"})
+    forged = await browser.http.get(
+        "/oauth/github", headers={"Host": "evil.example", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}
+    )
+    assert parse_qs(urlsplit(forged.headers["location"]).query)["redirect_uri"] == [
+        "http://LiveBeats.Example.TEST/oauth/callbacks/github"
+    ], "APP_HOSTNAME set: nothing of the request goes into the callback"
+
+
+async def test_forwarded_scheme_is_believed_only_from_the_load_balancer(browsers, app_env, tmp_path):
+    trusted = await browsers()
+    forwarded = await trusted.http.get("/oauth/github", headers={"X-Forwarded-Proto": "https"})
     assert parse_qs(urlsplit(forwarded.headers["location"]).query)["redirect_uri"][0].startswith("https://")
+    assert "Strict-Transport-Security" in (await trusted.http.get("/signin", headers={"X-Forwarded-Proto": "https"})).headers
+    elsewhere = AppServer({**app_env, "FORWARDED_ALLOW_IPS": "10.0.0.0/16, 192.0.2.7"}, tmp_path / "server.log")
+    elsewhere.start()
+    try:
+        untrusted = await browsers(target=elsewhere)
+        forged = await untrusted.http.get("/oauth/github", headers={"X-Forwarded-Proto": "https"})
+        assert parse_qs(urlsplit(forged.headers["location"]).query)["redirect_uri"][0].startswith("http://127.0.0.1")
+        page = await untrusted.http.get("/signin", headers={"X-Forwarded-Proto": "https"})
+        assert "Strict-Transport-Security" not in page.headers
+    finally:
+        elsewhere.stop()
 
 
 async def test_github_login_already_used_as_username_gets_a_suffix(browsers, github):

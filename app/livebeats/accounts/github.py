@@ -7,15 +7,23 @@ GitHubError whose message can be flashed to the user as is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from livebeats.settings import Settings
+from livebeats.text import clipped_text
 
 SCOPE = "user:email"
+LOGIN_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+"""Letters, digits, hyphens, and the underscore of Enterprise managed users (`octo_acme`); matched whole."""
+NAME_MAX_LENGTH = 255
+EMAIL_MAX_LENGTH = 320
+URL_MAX_LENGTH = 2048
+PROVIDER_ID_MAX_LENGTH = 64
 
 
 class GitHubError(Exception):
@@ -65,20 +73,26 @@ class GitHubOAuth:
             raise GitHubError("GitHub sent an unreadable answer. Please try signing in again.") from error
         if not isinstance(user, dict) or not user.get("id") or not user.get("login"):
             raise GitHubError("GitHub did not send your account id and login. Please try signing in again.")
+        provider_id, login = str(user["id"]), user["login"]
+        if not isinstance(login, str) or not LOGIN_PATTERN.fullmatch(login) or len(provider_id) > PROVIDER_ID_MAX_LENGTH:
+            raise GitHubError("GitHub sent an account login or id we cannot use. Please try signing in again.")
         email = primary_email(emails)
         if not email:
             raise GitHubError(
-                "Your GitHub account has no email address we can read. Add one on GitHub, then sign in again."
+                "Your GitHub account has no verified email address we can read. "
+                "Verify one on GitHub, then sign in again."
             )
+        name = clipped_text(user["name"], NAME_MAX_LENGTH) if isinstance(user.get("name"), str) else ""
+        avatar_url, profile_url = web_url(user.get("avatar_url")), web_url(user.get("html_url"))
         return GitHubIdentity(
-            provider_id=str(user["id"]),
-            login=str(user["login"]),
-            name=str(user.get("name") or user["login"]),
+            provider_id=provider_id,
+            login=login,
+            name=name or login,
             email=email.lower(),
-            avatar_url=user.get("avatar_url"),
-            profile_url=user.get("html_url"),
+            avatar_url=avatar_url,
+            profile_url=profile_url,
             token=token,
-            raw=user,
+            raw={"id": provider_id, "login": login, "name": name, "avatar_url": avatar_url, "html_url": profile_url},
         )
 
     async def _exchange_code(self, code: str, redirect_uri: str) -> str:
@@ -102,11 +116,26 @@ class GitHubOAuth:
         return str(token)
 
 
+def web_url(value: Any) -> str | None:
+    """`value` if it is an http(s) URL fit to be a link or an image, else None."""
+    if not isinstance(value, str) or len(value) > URL_MAX_LENGTH or clipped_text(value, URL_MAX_LENGTH) != value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or any(char.isspace() for char in value):
+        return None
+    return value
+
+
 def primary_email(emails: Any) -> str | None:
-    """The primary address, else the first one listed."""
+    """The primary address, else the first one listed; only addresses GitHub has verified."""
     if not isinstance(emails, list):
         return None
-    addresses = [item for item in emails if isinstance(item, dict) and item.get("email")]
+    addresses = [
+        item for item in emails
+        if isinstance(item, dict) and item.get("verified") is True and isinstance(item.get("email"), str)
+        and "@" in item["email"] and len(item["email"]) <= EMAIL_MAX_LENGTH
+        and clipped_text(item["email"], EMAIL_MAX_LENGTH) == item["email"]
+    ]
     for item in addresses:
         if item.get("primary"):
             return str(item["email"])

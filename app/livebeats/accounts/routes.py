@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from starlette.requests import Request
@@ -10,22 +11,33 @@ from starlette.routing import Route
 
 from livebeats.accounts.github import GitHubError
 from livebeats.accounts.service import FormErrors
-from livebeats.errors import UserError
+from livebeats.accounts.sessions import session_key
+from livebeats.errors import DATABASE_UNAVAILABLE, UserError
 from livebeats.web import csrf_valid, current_user, flash, redirect, render, services, signed_in
 
 
-def start_session(request: Request, user_id: int) -> None:
-    """A fresh session per sign-in; `sid` lets sign-out find this session's sockets."""
+logger = logging.getLogger(__name__)
+
+
+async def start_session(request: Request, user_id: int) -> None:
+    """A fresh session per sign-in, with its row (see `livebeats.accounts.sessions`)."""
+    session_id = await services(request).browser_sessions.start(user_id)
     request.session.clear()
     request.session["user_id"] = user_id
-    request.session["sid"] = secrets.token_urlsafe(16)
+    request.session["sid"] = session_id
 
 
 def callback_url(request: Request) -> str:
-    """Where GitHub sends the user back: the public APP_HOSTNAME when set, else this request's host."""
-    url = request.url_for("github_callback")
-    hostname = services(request).settings.app_hostname
-    return str(url.replace(netloc=hostname) if hostname else url)
+    """Where GitHub sends the user back: the public APP_HOSTNAME when set, else this request's host.
+
+    With APP_HOSTNAME set nothing of the request is used (neither Host nor a
+    forwarded scheme), so a forged header cannot send the code elsewhere.
+    """
+    settings = services(request).settings
+    if settings.app_hostname:
+        scheme = "https" if settings.secure_cookies else "http"
+        return f"{scheme}://{settings.app_hostname}{request.app.url_path_for('github_callback')}"
+    return str(request.url_for("github_callback"))
 
 
 async def home(request: Request) -> Response:
@@ -64,7 +76,7 @@ async def github_callback(request: Request) -> Response:
     except (GitHubError, UserError) as error:
         flash(request, "error", str(error))
         return redirect("/")
-    start_session(request, user.id)
+    await start_session(request, user.id)
     flash(request, "info", f"Welcome, {user.name}!")
     return redirect(f"/{user.username}")
 
@@ -80,7 +92,7 @@ async def dev_signin(request: Request) -> Response:
     except FormErrors as error:
         flash(request, "error", str(error))
         return redirect("/signin")
-    start_session(request, user.id)
+    await start_session(request, user.id)
     return redirect(f"/{user.username}")
 
 
@@ -91,16 +103,38 @@ async def signout(request: Request) -> Response:
         return redirect("/")
     user_id, session_id = request.session.get("user_id"), request.session.get("sid")
     request.session.clear()
-    if isinstance(user_id, int) and session_id:
-        await services(request).hub.publish(f"user:{user_id}", {"type": "signed_out", "session_id": session_id})
     flash(request, "info", "Signed out.")
+    if isinstance(user_id, int) and isinstance(session_id, str):
+        try:
+            await services(request).browser_sessions.end(session_id)
+            await services(request).hub.publish(
+                f"user:{user_id}", {"type": "signed_out", "session": session_key(session_id)}
+            )
+        except DATABASE_UNAVAILABLE as error:
+            # This browser forgets its cookie all the same; the row expires with it.
+            logger.warning("sign-out could not revoke the session in the database: %r", error)
+    return redirect("/signin")
+
+
+@signed_in
+async def signout_everywhere(request: Request) -> Response:
+    """End every session of this user, in every browser and region; open pages go to /signin."""
+    form = await request.form()
+    if not csrf_valid(request, form.get("csrf_token")):
+        flash(request, "error", "Your form expired; please try again.")
+        return redirect("/profile/settings")
+    user_id = request.state.user.id
+    ended = await services(request).browser_sessions.end_all(user_id)
+    await services(request).hub.publish(f"user:{user_id}", {"type": "signed_out", "session": None})
+    request.session.clear()
+    flash(request, "info", f"Signed out everywhere ({ended} session{'s' if ended != 1 else ''}).")
     return redirect("/signin")
 
 
 @signed_in
 async def settings_page(request: Request) -> Response:
     user = request.state.user
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render(request, "settings.html", {"form": {"username": user.username, "tagline": user.tagline}, "errors": {}})
     form = await request.form()
     values = {"username": str(form.get("username", "")), "tagline": str(form.get("tagline", ""))}
@@ -122,6 +156,7 @@ def routes(*, dev_signin_enabled: bool) -> list[Route]:
         Route("/oauth/github", github_start),
         Route("/oauth/callbacks/github", github_callback, name="github_callback"),
         Route("/signout", signout, methods=["POST"]),
+        Route("/signout/everywhere", signout_everywhere, methods=["POST"]),
         Route("/profile/settings", settings_page, methods=["GET", "POST"]),
     ]
     if dev_signin_enabled:

@@ -13,7 +13,8 @@ from livebeats.errors import InvalidInput, NotFound
 from livebeats.models import Identity, User
 from livebeats.text import clean_text
 
-USERNAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{2,32}$")
+USERNAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{2,32}")
+"""Matched whole (`fullmatch`): with `match` and `$`, "alice\\n" would pass."""
 USERNAME_RULE = "2 to 32 characters: letters, digits, '_' or '-'"
 RESERVED_USERNAMES = frozenset(
     {"signin", "signout", "profile", "files", "oauth", "static", "live", "dev", "songs", "favicon.ico"}
@@ -32,7 +33,7 @@ class FormErrors(InvalidInput):
 
 
 def username_problem(username: str) -> str | None:
-    if not USERNAME_PATTERN.match(username):
+    if not USERNAME_PATTERN.fullmatch(username):
         return f"Username must be {USERNAME_RULE}."
     if username.lower() in RESERVED_USERNAMES:
         return f"The username '{username}' is reserved; please choose another."
@@ -59,12 +60,8 @@ class Accounts:
         self.sessions = sessions
         self.hub = hub
 
-    async def get(self, user_id: int) -> User | None:
-        async with self.sessions() as session:
-            return await session.get(User, user_id)
-
     async def by_username(self, username: str) -> User | None:
-        if not USERNAME_PATTERN.match(username):
+        if not USERNAME_PATTERN.fullmatch(username):
             return None
         async with self.sessions() as session:
             return await session.scalar(select(User).where(func.lower(User.username) == username.lower()))

@@ -10,7 +10,8 @@ from starlette.routing import Route
 
 from livebeats.files.storage import StoredFileMissing
 
-RANGE_PATTERN = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE_PATTERN = re.compile(r"^bytes=(\d{0,19})-(\d{0,19})$")
+"""19 digits hold any file size; a longer number is no valid range and gets the whole file."""
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:

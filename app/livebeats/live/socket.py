@@ -6,7 +6,9 @@ profile its user listens to (what plays, from which second), to the user's own
 topic (other tabs switching profile, sign-out) and to "active_users".
 
 Bad input never kills the connection: a malformed or unknown message gets an
-`error` reply and the socket keeps serving.
+`error` reply and the socket keeps serving. A browser may hold at most
+MAX_SOCKETS_PER_SESSION of these sockets on a node and an account
+MAX_SOCKETS_PER_USER (`OpenSockets`): more is a runaway script, not a reader.
 
 One event reaches thousands of connections, so what they would all compute
 alike is computed once per process (`SharedWork`): each event's text, and the
@@ -29,8 +31,9 @@ import sqlalchemy.exc
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from livebeats.accounts.sessions import session_key
 from livebeats.clock import utc_now
-from livebeats.errors import InvalidInput, UserError
+from livebeats.errors import DATABASE_UNAVAILABLE, InvalidInput, UserError
 from livebeats.files.tokens import FileTokens
 from livebeats.models import SongStatus
 from livebeats.playback.service import NowPlaying, active_users
@@ -49,6 +52,8 @@ RENDERED_EVENTS_KEPT = 64
 """Events whose rendered text is kept for the connections still to send it; a few per busy moment."""
 ELAPSED_SLOT = "\u0000elapsed"
 """Stands in for a playing song's "elapsed" in a rendered event, filled in at each send."""
+MAX_SOCKETS_PER_SESSION = 10
+MAX_SOCKETS_PER_USER = 25
 MESSAGE_BURST = 20
 MESSAGES_PER_SECOND = 10.0
 """A page sends a ping every 5 s and a command per click; more than this is a runaway script."""
@@ -58,6 +63,7 @@ SIGNED_OUT = 4001
 SERVER_BUSY = "The server is busy; try again later."
 DatabaseBusy = sqlalchemy.exc.TimeoutError
 """Raised when no pooled database connection came free within the pool's timeout."""
+DATABASE_DOWN = "The server cannot reach its database right now; try again in a moment."
 
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
@@ -206,6 +212,39 @@ class SharedWork:
         return head, now_playing, tail
 
 
+class OpenSockets:
+    """How many live sockets each session and each user holds on this node."""
+
+    def __init__(self) -> None:
+        self._per_session: collections.Counter[str] = collections.Counter()
+        self._per_user: collections.Counter[int] = collections.Counter()
+
+    @staticmethod
+    def of(websocket: WebSocket) -> OpenSockets:
+        state = websocket.app.state
+        if not hasattr(state, "live_open_sockets"):
+            state.live_open_sockets = OpenSockets()
+        return state.live_open_sockets
+
+    def admit(self, user_id: int, session: str) -> str | None:
+        """Count one more socket, or say (as a close reason, under 123 bytes) why not."""
+        if self._per_session[session] >= MAX_SOCKETS_PER_SESSION:
+            return f"Too many tabs: at most {MAX_SOCKETS_PER_SESSION} live pages per browser."
+        if self._per_user[user_id] >= MAX_SOCKETS_PER_USER:
+            return f"Too many tabs: at most {MAX_SOCKETS_PER_USER} live pages per account."
+        self._per_session[session] += 1
+        self._per_user[user_id] += 1
+        return None
+
+    def release(self, user_id: int, session: str) -> None:
+        self._per_session[session] -= 1
+        self._per_user[user_id] -= 1
+        if self._per_session[session] <= 0:
+            del self._per_session[session]
+        if self._per_user[user_id] <= 0:
+            del self._per_user[user_id]
+
+
 class LiveConnection:
     def __init__(self, websocket: WebSocket, user: Any, viewed_profile_id: int | None) -> None:
         self.websocket = websocket
@@ -214,7 +253,7 @@ class LiveConnection:
         self.shared = SharedWork.of(websocket)
         self.user = user
         self.user_info = {"id": user.id, "username": user.username, "avatar_url": user.avatar_url}
-        self.session_id = websocket.session.get("sid")
+        self.session = session_key(websocket.session["sid"])
         self.viewed_profile_id = viewed_profile_id
         self.listening_profile_id: int | None = user.active_profile_user_id
         self.client = Client(max_queue=OUTBOX_SIZE)
@@ -244,6 +283,9 @@ class LiveConnection:
         except DatabaseBusy:
             logger.warning("live connection closed: no database connection came free in time")
             await self.close(TRY_AGAIN_LATER, SERVER_BUSY)
+        except DATABASE_UNAVAILABLE as error:
+            logger.warning("live connection closed: the database is unreachable (%r)", error)
+            await self.close(TRY_AGAIN_LATER, DATABASE_DOWN)
         finally:
             if self.listening_profile_id is not None:
                 await self.hub.untrack(topic=f"profile:{self.listening_profile_id}", client=self.client)
@@ -306,14 +348,23 @@ class LiveConnection:
         elif kind == "listening":
             await self._switch_listening(message.get("profile_id"))
         elif kind == "signed_out":
-            if message.get("session_id") == self.session_id:
-                await self.send({"type": "signed_out"})
-                await self.close(SIGNED_OUT, "signed out")
-                raise WebSocketDisconnect(SIGNED_OUT)
+            if message.get("session") in (None, self.session):
+                await self._signed_out()
         elif kind == "resync":
+            await self._check_still_signed_in()
             await self.send_state()
         else:
             await self.send_text(item.text)
+
+    async def _signed_out(self) -> None:
+        await self.send({"type": "signed_out"})
+        await self.close(SIGNED_OUT, "signed out")
+        raise WebSocketDisconnect(SIGNED_OUT)
+
+    async def _check_still_signed_in(self) -> None:
+        """After the bus was deaf, a `signed_out` event may have been missed: ask the database."""
+        if await self.services.browser_sessions.user(self.user.id, self.websocket.session["sid"]) is None:
+            await self._signed_out()
 
     def _listeners_text(self, message: dict[str, Any]) -> str:
         """Rendered once per event: every connection that sends it views the event's profile."""
@@ -341,10 +392,15 @@ class LiveConnection:
                 await self._handle(message)
             except json.JSONDecodeError:
                 await self.send({"type": "error", "message": "That message was not valid JSON."})
+            except RecursionError:
+                await self.send({"type": "error", "message": "That message was nested too deeply; commands are flat JSON objects."})
             except UserError as error:
                 await self.send({"type": "error", "message": str(error)})
             except WebSocketDisconnect:
                 raise
+            except DATABASE_UNAVAILABLE as error:
+                logger.warning("live message not handled: the database is unreachable (%r)", error)
+                await self.send({"type": "error", "message": DATABASE_DOWN})
             except Exception:
                 logger.exception("live message failed: %.200s", text)
                 await self.send({"type": "error", "message": "Something went wrong on our side; please try again."})
@@ -428,10 +484,12 @@ async def live_endpoint(websocket: WebSocket) -> None:
         return
     try:
         user = await current_user(websocket)
-    except DatabaseBusy:
-        logger.warning("live connection refused: no database connection came free in time")
+    except DATABASE_UNAVAILABLE as error:
+        busy = isinstance(error, DatabaseBusy)
+        logger.warning("live connection refused: %s", "no database connection came free in time" if busy
+                       else f"the database is unreachable ({error!r})")
         await websocket.accept()
-        await websocket.close(code=TRY_AGAIN_LATER, reason=SERVER_BUSY)
+        await websocket.close(code=TRY_AGAIN_LATER, reason=SERVER_BUSY if busy else DATABASE_DOWN)
         return
     if user is None:
         await websocket.close(code=POLICY_VIOLATION)
@@ -441,8 +499,16 @@ async def live_endpoint(websocket: WebSocket) -> None:
     except ValueError:
         await websocket.close(code=POLICY_VIOLATION)
         return
+    open_sockets, session = OpenSockets.of(websocket), session_key(websocket.session["sid"])
+    refusal = open_sockets.admit(user.id, session)
     await websocket.accept()
-    await LiveConnection(websocket, user, viewed).run()
+    if refusal is not None:
+        await websocket.close(code=POLICY_VIOLATION, reason=refusal)
+        return
+    try:
+        await LiveConnection(websocket, user, viewed).run()
+    finally:
+        open_sockets.release(user.id, session)
 
 
 routes = [WebSocketRoute("/live", live_endpoint)]

@@ -5,9 +5,9 @@ inside a transaction holding a PostgreSQL transaction-level advisory lock, and
 a node that cannot get the lock skips its turn. Deletions renumber positions,
 fix song counts and are announced to open pages like an owner's delete.
 
-The same run sweeps stored files that no song names: uploads whose form was
-never saved. Their upload token has expired by then, so none can still become
-a song.
+The same run sweeps stored files that no song names (uploads whose form was
+never saved) and expired browser sessions. Such an upload has expired by
+then, so none of those files can still become a song.
 """
 
 from __future__ import annotations
@@ -16,19 +16,25 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from livebeats.clock import Clock, utc_now
 from livebeats.files.storage import Storage
-from livebeats.models import Song, SongStatus, User
-from livebeats.songs.service import PENDING_UPLOAD_MAX_AGE, Songs, delete_rows, renumber_positions
+from livebeats.models import BrowserSession, Song, SongStatus, Upload, User
+from livebeats.songs.service import (
+    PENDING_UPLOAD_MAX_AGE,
+    Songs,
+    delete_rows,
+    keys_still_named,
+    renumber_positions,
+)
 
 CLEANER_LOCK_KEY = 7_241_002
 """Arbitrary, fixed advisory-lock key reserved for the cleaner."""
 CLEAN_INTERVAL = timedelta(minutes=30)
 SONG_MAX_AGE = timedelta(hours=6)
-ORPHAN_MIN_AGE = timedelta(seconds=PENDING_UPLOAD_MAX_AGE) + timedelta(hours=1)
+ORPHAN_MIN_AGE = PENDING_UPLOAD_MAX_AGE + timedelta(hours=1)
 """Unreferenced files younger than this may still be saved as songs."""
 
 logger = logging.getLogger(__name__)
@@ -56,6 +62,8 @@ class Cleaner:
             if not await session.scalar(select(func.pg_try_advisory_xact_lock(CLEANER_LOCK_KEY))):
                 return None
             await self._sweep_orphans(session)
+            await session.execute(delete(BrowserSession).where(BrowserSession.expires_at <= self.clock()))
+            await session.execute(delete(Upload).where(Upload.expires_at <= self.clock()))
             expired = self._expired(cutoff)
             owner_ids = sorted(set(await session.scalars(expired.with_only_columns(Song.user_id))))
             if not owner_ids:
@@ -68,8 +76,9 @@ class Cleaner:
             await renumber_positions(session, owner_ids)
             remaining = select(func.count(Song.id)).where(Song.user_id == User.id).scalar_subquery()
             await session.execute(update(User).where(User.id.in_(owner_ids)).values(songs_count=remaining))
-        for row in rows:
-            await self.storage.delete(row.storage_key)
+            shared = await keys_still_named(session, [row.storage_key for row in rows])
+        for key in {row.storage_key for row in rows} - shared:
+            await self.storage.delete(key)
         for owner_id in owner_ids:
             owned = [row for row in rows if row.user_id == owner_id]
             await self.songs.announce_deleted(

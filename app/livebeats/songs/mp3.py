@@ -2,7 +2,10 @@
 
 The file name is never trusted: a file counts as MP3 only if it starts with an
 ID3v2 tag or an MPEG audio frame header, and mutagen can find audio frames to
-compute a positive duration from.
+compute a positive duration from. Tags are read by our own bounded reader
+(`livebeats.songs.id3`), never by mutagen, which inflates compressed frames
+whole; their text is cleaned and cut to the fields' limits right here, so
+nothing longer is ever stored, echoed or logged.
 """
 
 from __future__ import annotations
@@ -12,7 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen import MutagenError
-from mutagen.mp3 import MP3
+from mutagen.mp3 import MPEGInfo
+
+from livebeats.models import ATTRIBUTION_MAX_LENGTH, SONG_TEXT_MAX_LENGTH
+from livebeats.songs.id3 import read_tags
+from livebeats.text import clipped_text
 
 MAX_DURATION_SECONDS = 20 * 60
 
@@ -42,16 +49,6 @@ def looks_like_mp3(head: bytes) -> bool:
     return version_bits != 0b01 and layer_bits != 0 and bitrate_index not in (0, 15) and sample_rate_index != 3
 
 
-def _tag_text(tags, frame_id: str) -> str:
-    if tags is None:
-        return ""
-    for frame in tags.getall(frame_id):
-        text = " ".join(str(part) for part in frame.text).strip()
-        if text:
-            return text
-    return ""
-
-
 def split_file_name(file_name: str) -> tuple[str, str]:
     """`Title - Artist.mp3` -> ("Title", "Artist"); the first `-` or `–` splits."""
     stem = re.sub(r"\.mp3$", "", Path(file_name).name, flags=re.IGNORECASE)
@@ -64,23 +61,21 @@ def split_file_name(file_name: str) -> tuple[str, str]:
 def read_song_file(path: Path, file_name: str) -> SongFile:
     """Check the file and describe it; raises InvalidSong with a user-facing reason."""
     with path.open("rb") as handle:
-        head = handle.read(4)
-    if not looks_like_mp3(head):
-        raise InvalidSong(f"{file_name}: not a valid MP3 file (the content is not MPEG audio)")
-    try:
-        audio = MP3(path)
-    except MutagenError as error:
-        raise InvalidSong(f"{file_name}: not a valid MP3 file (no audio frames found)") from error
-    duration = audio.info.length
-    if not duration or duration <= 0:
-        raise InvalidSong(f"{file_name}: not a valid MP3 file (its duration is zero)")
-    if duration >= MAX_DURATION_SECONDS:
-        raise InvalidSong(f"{file_name}: must be less than 20 minutes long")
+        if not looks_like_mp3(handle.read(4)):
+            raise InvalidSong(f"{file_name}: not a valid MP3 file (the content is not MPEG audio)")
+        try:
+            duration = MPEGInfo(handle).length
+        except (MutagenError, OSError) as error:
+            raise InvalidSong(f"{file_name}: not a valid MP3 file (no audio frames found)") from error
+        if not duration or duration <= 0:
+            raise InvalidSong(f"{file_name}: not a valid MP3 file (its duration is zero)")
+        if duration >= MAX_DURATION_SECONDS:
+            raise InvalidSong(f"{file_name}: must be less than 20 minutes long")
+        tags = read_tags(handle)
     title, artist = split_file_name(file_name)
-    tags = audio.tags
     return SongFile(
         duration_seconds=duration,
-        title=title or _tag_text(tags, "TIT2"),
-        artist=artist or _tag_text(tags, "TPE1"),
-        attribution=_tag_text(tags, "COMM"),
+        title=clipped_text(title or tags.title, SONG_TEXT_MAX_LENGTH),
+        artist=clipped_text(artist or tags.artist, SONG_TEXT_MAX_LENGTH),
+        attribution=clipped_text(tags.comment, ATTRIBUTION_MAX_LENGTH),
     )

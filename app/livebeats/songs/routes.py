@@ -16,6 +16,8 @@ from livebeats.text import clean_text
 from livebeats.web import csrf_valid, flash, redirect, render, services, signed_in
 
 LISTENERS_SHOWN = 20
+UPLOAD_PATH_SUFFIX = "/songs/uploads"
+"""The one route whose body may exceed the general request limit (it enforces MAX_FILE_BYTES itself)."""
 FILE_NAME_MAX_LENGTH = 255
 FILE_TOO_LARGE = f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the most a song file may be."
 
@@ -147,7 +149,7 @@ async def save_songs(request: Request) -> Response:
             )
             for entry in entries
         ]
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return json_error('Expected JSON {"songs": [{"token", "title", "artist", "attribution"}, ...]}.', 400)
     try:
         song_ids = await services(request).songs.save_batch(owner.id, owner.id, new_songs)
@@ -162,6 +164,6 @@ routes = [
     Route("/{username}", profile_page),
     Route("/{username}/songs/table", songs_table),
     Route("/{username}/songs/new", upload_page),
-    Route("/{username}/songs/uploads", upload_file, methods=["POST"]),
+    Route("/{username}" + UPLOAD_PATH_SUFFIX, upload_file, methods=["POST"]),
     Route("/{username}/songs", save_songs, methods=["POST"]),
 ]

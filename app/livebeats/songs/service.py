@@ -8,17 +8,19 @@ the owner's row (`lock_owner`), the same lock playback uses, so positions and
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from livebeats.errors import InvalidInput, NotAllowed, NotFound
 from livebeats.files.storage import Storage, new_key
-from livebeats.models import Song, SongStatus, User
+from livebeats.models import ATTRIBUTION_MAX_LENGTH, SONG_TEXT_MAX_LENGTH, Song, SongStatus, Upload, User
 from livebeats.playback.service import (
     NowPlaying,
     Playback,
@@ -34,10 +36,8 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_BATCH_FILES = 10
 MAX_SONGS_PER_USER = 30
 MAX_SONGS_SHOWN = 50
-TEXT_MAX_LENGTH = 255
-ATTRIBUTION_MAX_LENGTH = 500
-PENDING_UPLOAD_MAX_AGE = 6 * 60 * 60
-"""An uploaded file must be saved as a song within this many seconds."""
+PENDING_UPLOAD_MAX_AGE = timedelta(hours=1)
+"""An uploaded file must be saved as a song within this time; until then it holds a song's place."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,18 @@ def too_many_songs_message(current: int, adding: int) -> str:
     )
 
 
+def no_room_for_upload_message(songs: int, pending: int) -> str:
+    return (
+        f"An account can hold at most {MAX_SONGS_PER_USER} songs: you have {songs} and {pending} "
+        f"uploaded file{'s' if pending != 1 else ''} not saved yet, so there is no room for another. "
+        "Save those first, or wait: unsaved files are discarded an hour after they were uploaded."
+    )
+
+
+def upload_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def validate_new_song(song: NewSong, index: int) -> NewSong:
     label = f"Song {index + 1}"
     title, artist, attribution = clean_text(song.title), clean_text(song.artist), clean_text(song.attribution)
@@ -75,8 +87,8 @@ def validate_new_song(song: NewSong, index: int) -> NewSong:
         raise InvalidInput(f"{label}: title can't be blank.")
     if not artist:
         raise InvalidInput(f"{label} ({title}): artist can't be blank.")
-    if len(title) > TEXT_MAX_LENGTH or len(artist) > TEXT_MAX_LENGTH:
-        raise InvalidInput(f"{label} ({title[:40]}): title and artist must be at most {TEXT_MAX_LENGTH} characters.")
+    if len(title) > SONG_TEXT_MAX_LENGTH or len(artist) > SONG_TEXT_MAX_LENGTH:
+        raise InvalidInput(f"{label} ({title[:40]}): title and artist must be at most {SONG_TEXT_MAX_LENGTH} characters.")
     if len(attribution) > ATTRIBUTION_MAX_LENGTH:
         raise InvalidInput(f"{label} ({title}): attribution must be at most {ATTRIBUTION_MAX_LENGTH} characters.")
     return NewSong(token=song.token, title=title, artist=artist, attribution=attribution)
@@ -89,13 +101,11 @@ class Songs:
         hub: Any,
         storage: Storage,
         playback: Playback,
-        secret_key: str,
     ) -> None:
         self.sessions = sessions
         self.hub = hub
         self.storage = storage
         self.playback = playback
-        self._pending = URLSafeTimedSerializer(secret_key, salt="livebeats.pending-upload")
 
     async def list_for(self, owner_id: int) -> list[Song]:
         async with self.sessions() as session:
@@ -104,10 +114,24 @@ class Songs:
             )
             return list(result)
 
-    async def accept_upload(self, owner: User, path: Path, file_name: str) -> PendingUpload:
-        """Check one uploaded file, store it under a random key, describe it for the form."""
-        if owner.songs_count >= MAX_SONGS_PER_USER:
+    async def _check_room(self, session: AsyncSession, owner: User) -> None:
+        """Songs and unsaved uploads together stay within MAX_SONGS_PER_USER."""
+        pending = await session.scalar(
+            select(func.count(Upload.id)).where(Upload.user_id == owner.id, Upload.expires_at > self.playback.clock())
+        )
+        if owner.songs_count + pending >= MAX_SONGS_PER_USER:
+            if pending:
+                raise InvalidInput(no_room_for_upload_message(owner.songs_count, pending))
             raise InvalidInput(too_many_songs_message(owner.songs_count, 1))
+
+    async def accept_upload(self, owner: User, path: Path, file_name: str) -> PendingUpload:
+        """Check one uploaded file, store it under a random key, describe it for the form.
+
+        The room is checked before the file is read (cheap refusal) and again,
+        under the owner's lock, before the upload is recorded (parallel uploads).
+        """
+        async with self.sessions() as session:
+            await self._check_room(session, owner)
         try:
             song_file = await asyncio.to_thread(read_song_file, path, file_name)
         except InvalidSong as error:
@@ -115,8 +139,18 @@ class Songs:
         key = new_key()
         await self.storage.save(key, path)
         duration = max(1, round(song_file.duration_seconds))
-        size = path.stat().st_size
-        token = self._pending.dumps([owner.id, key, duration, size])
+        token = secrets.token_urlsafe(32)
+        try:
+            async with self.sessions() as session, session.begin():
+                locked_owner = await lock_owner(session, owner.id)
+                await self._check_room(session, locked_owner)
+                session.add(Upload(
+                    id=upload_key(token), user_id=owner.id, storage_key=key, file_size=path.stat().st_size,
+                    duration=duration, expires_at=self.playback.clock() + PENDING_UPLOAD_MAX_AGE,
+                ))
+        except BaseException:
+            await self.storage.delete(key)
+            raise
         return PendingUpload(
             token=token,
             file_name=file_name,
@@ -126,14 +160,25 @@ class Songs:
             duration=duration,
         )
 
-    def _read_pending(self, owner_id: int, token: str, label: str) -> tuple[str, int, int]:
-        try:
-            signed_owner, key, duration, size = self._pending.loads(token, max_age=PENDING_UPLOAD_MAX_AGE)
-        except (BadSignature, ValueError, TypeError) as error:
-            raise InvalidInput(f"{label}: the upload has expired or is invalid; please upload the file again.") from error
-        if signed_owner != owner_id:
-            raise InvalidInput(f"{label}: this upload belongs to another account.")
-        return key, duration, size
+    async def _take_uploads(self, session: AsyncSession, owner_id: int, tokens: list[str]) -> list[Upload]:
+        """The uploads named by `tokens`, in order, deleted so that none can be saved twice."""
+        keys = [upload_key(token) for token in tokens]
+        found = {
+            upload.id: upload
+            for upload in await session.scalars(
+                select(Upload).where(Upload.id.in_(keys), Upload.expires_at > self.playback.clock()).with_for_update()
+            )
+        }
+        for index, key in enumerate(keys):
+            label = f"Song {index + 1}"
+            if key not in found or keys.index(key) != index:
+                raise InvalidInput(
+                    f"{label}: the upload has expired, was already saved or is invalid; please upload the file again."
+                )
+            if found[key].user_id != owner_id:
+                raise InvalidInput(f"{label}: this upload belongs to another account.")
+        await session.execute(delete(Upload).where(Upload.id.in_(keys)))
+        return [found[key] for key in keys]
 
     async def save_batch(self, actor_id: int, owner_id: int, new_songs: list[NewSong]) -> list[int]:
         """Append the songs in one transaction; start the first if nothing is playing."""
@@ -146,7 +191,6 @@ class Songs:
                 f"You can upload at most {MAX_BATCH_FILES} files at a time (you chose {len(new_songs)})."
             )
         checked = [validate_new_song(song, index) for index, song in enumerate(new_songs)]
-        pending = [self._read_pending(owner_id, song.token, f"Song {i + 1}") for i, song in enumerate(checked)]
         seen: set[tuple[str, str]] = set()
         for song in checked:
             if (song.title, song.artist) in seen:
@@ -157,6 +201,7 @@ class Songs:
             owner = await lock_owner(session, owner_id)
             if owner.songs_count + len(checked) > MAX_SONGS_PER_USER:
                 raise InvalidInput(too_many_songs_message(owner.songs_count, len(checked)))
+            uploads = await self._take_uploads(session, owner_id, [song.token for song in checked])
             duplicates = await session.execute(
                 select(Song.title, Song.artist).where(
                     Song.user_id == owner_id,
@@ -175,13 +220,13 @@ class Songs:
                     title=song.title,
                     artist=song.artist,
                     attribution=song.attribution or None,
-                    duration=duration,
+                    duration=upload.duration,
                     status=SongStatus.STOPPED,
                     position=next_position + index,
-                    storage_key=key,
-                    file_size=size,
+                    storage_key=upload.storage_key,
+                    file_size=upload.file_size,
                 )
-                for index, (song, (key, duration, size)) in enumerate(zip(checked, pending, strict=True))
+                for index, (song, upload) in enumerate(zip(checked, uploads, strict=True))
             ]
             session.add_all(songs)
             owner.songs_count += len(songs)
@@ -214,7 +259,9 @@ class Songs:
             await session.flush()
             await renumber_positions(session, [owner.id])
             owner.songs_count = max(owner.songs_count - 1, 0)
-        await self.storage.delete(key)
+            shared = await keys_still_named(session, [key])
+        if key not in shared:
+            await self.storage.delete(key)
         await self.announce_deleted(actor_id, [song_id], was_active)
 
     async def announce_deleted(self, owner_id: int, song_ids: list[int], stopped_playback: bool) -> None:
@@ -259,6 +306,12 @@ async def renumber_positions(session: AsyncSession, owner_ids: list[int]) -> Non
         .subquery()
     )
     await session.execute(update(Song).where(Song.id == numbered.c.id).values(position=numbered.c.n))
+
+
+async def keys_still_named(session: AsyncSession, keys: list[str]) -> set[str]:
+    """Which of these files other songs still play: before uploads became single-use,
+    one upload token could make several songs sharing one file."""
+    return set(await session.scalars(select(Song.storage_key).where(Song.storage_key.in_(keys)).distinct()))
 
 
 async def delete_rows(session: AsyncSession, song_ids: list[int]) -> None:
