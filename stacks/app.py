@@ -81,6 +81,8 @@ class AppStack(RemoteStateStack):
                 "DB_SECRET_ARN": database.credentials_secret_arn,
                 "DB_SECRET_REGION": config.primary_region,
                 "DB_SSLMODE": "verify-full",
+                # The load balancer lives in the public subnets: only its X-Forwarded-* headers count.
+                "FORWARDED_ALLOW_IPS": ",".join(network.subnet_cidrs["public"]),
                 "POOL_SIZE": str(config.pool_size),
                 "SONGS_BUCKET": self.songs.bucket.bucket,
                 "SONGS_BUCKET_REGION": config.primary_region,

@@ -128,6 +128,8 @@ def test_task_environment_and_secrets(synthesized: Synthesized) -> None:
         assert re.search(r'"name" = "DB_SECRET_ARN", "value" = data\.terraform_remote_state\.[^}]*Credentials_\w+arn\}', expression)
         assert '{"name" = "DB_SECRET_REGION", "value" = "eu-west-2"}' in expression
         assert '{"name" = "DB_SSLMODE", "value" = "verify-full"}' in expression
+        public = "10.0.0.0/20,10.0.16.0/20" if region == "eu-west-2" else "10.1.0.0/20,10.1.16.0/20"
+        assert f'{{"name" = "FORWARDED_ALLOW_IPS", "value" = "{public}"}}' in expression  # only the ALB's subnets
         assert f'"image" = "{PREBUILT_IMAGE}"' in expression
         assert "SECURE_COOKIES" not in expression  # plain HTTP: a Secure cookie would never come back
         assert task["cpu"] == "256" and task["memory"] == "512"
