@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     command = parser.parse_args(argv).command
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials/endpoint via ..." on every start
     if command == "dev":
         dev()
         return
