@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from livebeats.accounts import routes as account_routes
 from livebeats.accounts.github import GitHubOAuth
 from livebeats.accounts.service import Accounts
-from livebeats.db import create_engine, create_session_factory
+from livebeats.db import DatabaseConnector, create_engine, create_session_factory, open_database
 from livebeats.files import routes as file_routes
 from livebeats.files.storage import Storage, create_storage
 from livebeats.files.tokens import FileTokens
@@ -60,14 +60,20 @@ def node_id() -> str:
 
 
 def create_app(settings: Settings) -> Starlette:
+    """The app; its database connector is made here, before any event loop, because it reads its credentials now.
+
+    Raises what `open_database` raises (one line naming the setting).
+    """
+    database: DatabaseConnector = open_database(settings)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings)
+        engine = create_engine(database, pool_size=settings.pool_size)
         sessions = create_session_factory(engine)
         # Pages show at most LISTENERS_SHOWN badges ("+ N more" from the count), so
         # presence events need carry no more.
         hub = RealtimeHub(
-            dsn=settings.database_dsn,
+            database.connect,
             node_id=node_id(),
             region=settings.aws_region,
             presence_list_limit=live_routes.LISTENERS_SHOWN,

@@ -1,4 +1,10 @@
-"""The process's single async engine and its session factory.
+"""Every PostgreSQL connection of the process, and the one async engine built on them.
+
+`DatabaseConnector.connect` is the only place a connection is opened: the
+SQLAlchemy pool (through `async_creator`), the realtime bus's LISTEN
+connection and its publish pool, and migrations all call it. So each new
+connection gets the current credentials (re-read once when the database
+refuses them, see `livebeats.db_credentials`) and the same verified TLS.
 
 One engine (one connection pool) per process: created in the app lifespan or
 by a CLI command, and disposed when that ends.
@@ -6,15 +12,184 @@ by a CLI command, and disposed when that ends.
 
 from __future__ import annotations
 
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from livebeats.db_credentials import (
+    CredentialsSource,
+    DatabaseCredentials,
+    FixedCredentials,
+    SecretsManagerCredentials,
+)
 from livebeats.settings import Settings
 
+AUTHENTICATION_FAILED = (asyncpg.InvalidAuthorizationSpecificationError,)
+"""28000 (no such role / no pg_hba entry) and its subclass 28P01 (wrong password): maybe stale credentials."""
 
-def create_engine(settings: Settings) -> AsyncEngine:
+CONNECT_TIMEOUT_SECONDS = 10.0
+"""Default for one connection attempt (asyncpg's own default is 60 s)."""
+
+
+class DatabaseConfigurationError(ValueError):
+    """A database setting cannot be used (e.g. an unreadable DB_SSL_ROOT_CERT); the message names it."""
+
+
+class DatabaseTlsRefused(ConnectionError):
+    """The server's TLS did not satisfy DB_SSLMODE; a ConnectionError so callers retrying outages retry it."""
+
+
+@dataclass(frozen=True)
+class DatabaseAddress:
+    """Where the database is.
+
+    Handed to asyncpg as `host`/`port`. asyncpg also takes a list of hosts with
+    `target_session_attrs="read-write"` to find the writer among them (issue
+    14's failover); that changes this class and `DatabaseConnector._open`, not
+    the connector's callers.
+    """
+
+    host: str
+    port: int
+    database: str
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def tls_context(sslmode: str, root_cert: Path | None) -> str | ssl.SSLContext:
+    """asyncpg's `ssl` argument for a libpq sslmode.
+
+    asyncpg treats any SSLContext as "TLS required", so require/verify-ca/
+    verify-full are contexts that say how much to check; disable and prefer
+    are passed through as asyncpg's own modes. RDS signs server certificates
+    with its own CAs, published as one bundle for every region (RDS User Guide,
+    "Using SSL/TLS to encrypt a connection to a DB instance or cluster",
+    https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html),
+    and names the instance endpoint in them, so verify-full with DB_HOST set to
+    the endpoint checks both the CA and the name.
+    """
+    if sslmode in ("disable", "prefer"):
+        return sslmode
+    if sslmode == "require":
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    try:
+        context = ssl.create_default_context(cafile=str(root_cert) if root_cert else None)
+    except (OSError, ssl.SSLError) as error:
+        raise DatabaseConfigurationError(
+            f"DB_SSL_ROOT_CERT: cannot load {root_cert} ({error.strerror or error}); "
+            f"DB_SSLMODE={sslmode} needs a readable PEM file of CA certificates"
+        ) from None
+    context.check_hostname = sslmode == "verify-full"
+    return context
+
+
+class DatabaseConnector:
+    """Opens asyncpg connections with fresh credentials and the configured TLS."""
+
+    def __init__(
+        self,
+        *,
+        address: DatabaseAddress,
+        credentials: CredentialsSource,
+        sslmode: str,
+        ssl_root_cert: Path | None,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+    ) -> None:
+        self.address = address
+        self.credentials = credentials
+        self._sslmode = sslmode
+        self._ssl_root_cert = ssl_root_cert
+        self._tls = tls_context(sslmode, ssl_root_cert)
+        self._connect_timeout = connect_timeout
+
+    async def connect(self, **options: Any) -> asyncpg.Connection:
+        """A new connection; `options` are asyncpg.connect's (timeout, server_settings, ...).
+
+        A refused login is retried once with credentials read again, unless
+        they are the ones just refused (fixed credentials, or a secret not yet
+        updated): then the refusal stands and the caller's retry policy applies.
+        """
+        options.setdefault("timeout", self._connect_timeout)
+        credentials = await self.credentials.current()
+        try:
+            return await self._open(credentials, options)
+        except AUTHENTICATION_FAILED:
+            fresh = await self.credentials.refresh(credentials)
+            if fresh == credentials:
+                raise
+            return await self._open(fresh, options)
+
+    async def _open(self, credentials: DatabaseCredentials, options: dict[str, Any]) -> asyncpg.Connection:
+        try:
+            return await asyncpg.connect(
+                host=self.address.host,
+                port=self.address.port,
+                database=self.address.database,
+                user=credentials.username,
+                password=credentials.password,
+                ssl=self._tls,
+                **options,
+            )
+        except ssl.SSLCertVerificationError as error:
+            raise DatabaseTlsRefused(self._refused_certificate(error)) from None
+        except ConnectionError as error:
+            if type(error) is ConnectionError and "rejected SSL upgrade" in str(error) and self._sslmode not in ("disable", "prefer"):
+                raise DatabaseTlsRefused(
+                    f"DB_SSLMODE={self._sslmode}: the database at {self.address} does not offer TLS; "
+                    "for a local database without TLS set DB_SSLMODE=prefer or disable"
+                ) from None
+            raise
+
+    def _refused_certificate(self, error: ssl.SSLCertVerificationError) -> str:
+        trusted = f"the CAs in DB_SSL_ROOT_CERT={self._ssl_root_cert}" if self._ssl_root_cert else "the system's CAs (DB_SSL_ROOT_CERT unset)"
+        needs = f"be signed by {trusted}"
+        if self._sslmode == "verify-full":
+            needs += f" and name DB_HOST={self.address.host}"
+        return (
+            f"DB_SSLMODE={self._sslmode}: refused the certificate of the database at {self.address} "
+            f"({error.verify_message}); it must {needs}"
+        )
+
+
+def open_database(settings: Settings) -> DatabaseConnector:
+    """The connector for these settings, its credentials read once now.
+
+    Reading at start means an unreadable secret (wrong ARN, no permission)
+    stops start-up with one line naming DB_SECRET_ARN, rather than surfacing
+    later as failed requests. Call it before the event loop starts: the first
+    read blocks. Raises DatabaseConfigurationError or CredentialsUnavailable.
+    """
+    url = settings.database
+    address = DatabaseAddress(host=str(url.host), port=url.port or 5432, database=url.database or settings.db_name)
+    credentials: CredentialsSource
+    if settings.db_secret_arn is not None:
+        credentials = SecretsManagerCredentials(secret_id=settings.db_secret_arn, region=settings.db_secret_region)
+    else:
+        credentials = FixedCredentials(DatabaseCredentials(username=url.username, password=url.password))
+    connector = DatabaseConnector(
+        address=address,
+        credentials=credentials,
+        sslmode=settings.database_sslmode,
+        ssl_root_cert=settings.db_ssl_root_cert,
+    )
+    credentials.load()
+    return connector
+
+
+def create_engine(database: DatabaseConnector, *, pool_size: int) -> AsyncEngine:
+    """The pool opens connections through `database` (the URL only picks the dialect)."""
     return create_async_engine(
-        settings.sqlalchemy_url,
-        pool_size=settings.pool_size,
+        "postgresql+asyncpg://",
+        async_creator=database.connect,
+        pool_size=pool_size,
         max_overflow=0,
         pool_pre_ping=True,
     )
