@@ -12,6 +12,7 @@ by a CLI command, and disposed when that ends.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,21 +45,54 @@ class DatabaseTlsRefused(ConnectionError):
 
 
 @dataclass(frozen=True)
-class DatabaseAddress:
-    """Where the database is.
-
-    Handed to asyncpg as `host`/`port`. asyncpg also takes a list of hosts with
-    `target_session_attrs="read-write"` to find the writer among them (issue
-    14's failover); that changes this class and `DatabaseConnector._open`, not
-    the connector's callers.
-    """
-
+class DatabaseHost:
     host: str
     port: int
-    database: str
 
     def __str__(self) -> str:
         return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class DatabaseAddress:
+    """Where the database is: one host, or several of which one accepts writes.
+
+    Several hosts are the regional-failover setup (README "Regional failure"):
+    the primary instance and its cross-region read replica, this node's own
+    region first. The connector connects to whichever accepts writes, so after
+    the replica is promoted every new connection finds it with no restart and no
+    configuration change.
+    """
+
+    hosts: tuple[DatabaseHost, ...]
+    database: str
+
+    def __str__(self) -> str:
+        return ",".join(str(host) for host in self.hosts)
+
+
+class NoWritableDatabase(ConnectionError):
+    """None of several DB_HOST entries accepted writes (all down, or all read replicas mid-failover).
+
+    A ConnectionError, so the callers' retry policy for an unreachable database applies.
+    """
+
+
+def parse_hosts(db_host: str, default_port: int) -> tuple[DatabaseHost, ...]:
+    """DB_HOST: `host`, `host:port`, or a comma-separated list of them (libpq's multi-host form).
+
+    Raises DatabaseConfigurationError naming DB_HOST for an empty entry or a bad port.
+    """
+    hosts = []
+    for entry in db_host.split(","):
+        host, _, port = entry.strip().partition(":")
+        if not host or (port and not (port.isdigit() and 1 <= int(port) <= 65535)):
+            raise DatabaseConfigurationError(
+                f"DB_HOST: {entry.strip()!r} is not host or host:port (port 1-65535); "
+                "several hosts are comma-separated, e.g. db-a.example:5432,db-b.example:5432"
+            )
+        hosts.append(DatabaseHost(host=host, port=int(port) if port else default_port))
+    return tuple(hosts)
 
 
 def tls_context(sslmode: str, root_cert: Path | None) -> str | ssl.SSLContext:
@@ -109,6 +143,7 @@ class DatabaseConnector:
         self._ssl_root_cert = ssl_root_cert
         self._tls = tls_context(sslmode, ssl_root_cert)
         self._connect_timeout = connect_timeout
+        self._writer: DatabaseHost | None = None
 
     async def connect(self, **options: Any) -> asyncpg.Connection:
         """A new connection; `options` are asyncpg.connect's (timeout, server_settings, ...).
@@ -128,10 +163,51 @@ class DatabaseConnector:
             return await self._open(fresh, options)
 
     async def _open(self, credentials: DatabaseCredentials, options: dict[str, Any]) -> asyncpg.Connection:
+        hosts = self.address.hosts
+        if len(hosts) == 1:
+            return await self._open_host(hosts[0], credentials, options)
+        return await self._open_writer(credentials, options)
+
+    async def _open_writer(self, credentials: DatabaseCredentials, options: dict[str, Any]) -> asyncpg.Connection:
+        """A connection to the host that accepts writes, trying the last writer found first.
+
+        Each host gets its own `timeout`, as libpq's connect_timeout (asyncpg's
+        own multi-host connect shares one timeout among all hosts, so a
+        black-holed first host would use it up). asyncpg's
+        `target_session_attrs="read-write"` decides per host: it refuses a
+        server in recovery (a read replica) or one with
+        default_transaction_read_only. A refused login or certificate is the
+        same for every host and is raised at once.
+        """
+        last_writer = self._writer
+        order = sorted(self.address.hosts, key=lambda host: host != last_writer)
+        refusals = []
+        for host in order:
+            try:
+                connection = await self._open_host(host, credentials, {**options, "target_session_attrs": "read-write"})
+            except DatabaseTlsRefused:
+                raise
+            except asyncpg.TargetServerAttributeNotMatched:
+                refusals.append(f"{host} is read-only")
+            except (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
+                refusals.append(f"{host}: {error!r}")
+            else:
+                self._writer = host
+                return connection
+            if host == self._writer:
+                # Gone or demoted: back to the configured order (own region
+                # first), so a black-holed old writer is not waited on first
+                # by every later connection.
+                self._writer = None
+        raise NoWritableDatabase(f"no DB_HOST accepts writes ({'; '.join(refusals)})")
+
+    async def _open_host(
+        self, host: DatabaseHost, credentials: DatabaseCredentials, options: dict[str, Any]
+    ) -> asyncpg.Connection:
         try:
             return await asyncpg.connect(
-                host=self.address.host,
-                port=self.address.port,
+                host=host.host,
+                port=host.port,
                 database=self.address.database,
                 user=credentials.username,
                 password=credentials.password,
@@ -139,22 +215,22 @@ class DatabaseConnector:
                 **options,
             )
         except ssl.SSLCertVerificationError as error:
-            raise DatabaseTlsRefused(self._refused_certificate(error)) from None
+            raise DatabaseTlsRefused(self._refused_certificate(host, error)) from None
         except ConnectionError as error:
             if type(error) is ConnectionError and "rejected SSL upgrade" in str(error) and self._sslmode not in ("disable", "prefer"):
                 raise DatabaseTlsRefused(
-                    f"DB_SSLMODE={self._sslmode}: the database at {self.address} does not offer TLS; "
+                    f"DB_SSLMODE={self._sslmode}: the database at {host} does not offer TLS; "
                     "for a local database without TLS set DB_SSLMODE=prefer or disable"
                 ) from None
             raise
 
-    def _refused_certificate(self, error: ssl.SSLCertVerificationError) -> str:
+    def _refused_certificate(self, host: DatabaseHost, error: ssl.SSLCertVerificationError) -> str:
         trusted = f"the CAs in DB_SSL_ROOT_CERT={self._ssl_root_cert}" if self._ssl_root_cert else "the system's CAs (DB_SSL_ROOT_CERT unset)"
         needs = f"be signed by {trusted}"
         if self._sslmode == "verify-full":
-            needs += f" and name DB_HOST={self.address.host}"
+            needs += f" and name its host, {host.host}"
         return (
-            f"DB_SSLMODE={self._sslmode}: refused the certificate of the database at {self.address} "
+            f"DB_SSLMODE={self._sslmode}: refused the certificate of the database at {host} "
             f"({error.verify_message}); it must {needs}"
         )
 
@@ -168,7 +244,11 @@ def open_database(settings: Settings) -> DatabaseConnector:
     read blocks. Raises DatabaseConfigurationError or CredentialsUnavailable.
     """
     url = settings.database
-    address = DatabaseAddress(host=str(url.host), port=url.port or 5432, database=url.database or settings.db_name)
+    if settings.database_url is None and settings.db_host is not None:
+        hosts = parse_hosts(settings.db_host, settings.db_port)
+    else:
+        hosts = (DatabaseHost(host=str(url.host), port=url.port or 5432),)
+    address = DatabaseAddress(hosts=hosts, database=url.database or settings.db_name)
     credentials: CredentialsSource
     if settings.db_secret_arn is not None:
         credentials = SecretsManagerCredentials(secret_id=settings.db_secret_arn, region=settings.db_secret_region)

@@ -40,7 +40,12 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="postgres://user:pw@host:port/db; wins over the DB_* parts."
     )
-    db_host: str | None = Field(None, description="Database host, used when DATABASE_URL is unset.")
+    db_host: str | None = Field(
+        None,
+        description="Database host, used when DATABASE_URL is unset; or a comma-separated list of host[:port] "
+        "(the primary and its cross-region replica, own region first): the app connects to the one that "
+        "accepts writes, and finds the new writer by itself after a failover.",
+    )
     db_port: int = Field(5432, ge=1, le=65535, description="Database port.")
     db_name: str = Field("livebeats", description="Database name.")
     db_username: str | None = Field(None, description="Database user (local runs; deployed tasks use DB_SECRET_ARN).")
