@@ -13,12 +13,15 @@ by a CLI command, and disposed when that ends.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from livebeats.db_credentials import (
@@ -34,6 +37,9 @@ AUTHENTICATION_FAILED = (asyncpg.InvalidAuthorizationSpecificationError,)
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 """Default for one connection attempt (asyncpg's own default is 60 s)."""
+
+STATEMENT_TIMEOUT_SECONDS = 15.0
+"""Longest statement of the engine's pool (asyncpg's command_timeout); the app's queries take milliseconds."""
 
 
 class DatabaseConfigurationError(ValueError):
@@ -265,14 +271,31 @@ def open_database(settings: Settings) -> DatabaseConnector:
 
 
 def create_engine(database: DatabaseConnector, *, pool_size: int) -> AsyncEngine:
-    """The pool opens connections through `database` (the URL only picks the dialect)."""
-    return create_async_engine(
+    """The pool opens connections through `database` (the URL only picks the dialect).
+
+    Every statement, the pre-ping included, gives up after
+    STATEMENT_TIMEOUT_SECONDS, and a statement that timed out counts as a lost
+    connection: SQLAlchemy then discards it (and every older pooled
+    connection) and connects again, which finds the current writer. Without
+    this, a database that stops answering without closing its connections (a
+    region gone silent, a hung server) would hold each pooled connection, and
+    the request using it, until TCP gives up many minutes later.
+    """
+    engine = create_async_engine(
         "postgresql+asyncpg://",
-        async_creator=database.connect,
+        async_creator=functools.partial(database.connect, command_timeout=STATEMENT_TIMEOUT_SECONDS),
         pool_size=pool_size,
         max_overflow=0,
         pool_pre_ping=True,
     )
+    event.listen(engine.sync_engine, "handle_error", _timeout_is_a_lost_connection)
+    return engine
+
+
+def _timeout_is_a_lost_connection(context: ExceptionContext) -> None:
+    """SQLAlchemy's handle_error hook, also called for the pool's pre-ping."""
+    if isinstance(context.original_exception, (TimeoutError, asyncio.TimeoutError)):
+        context.is_disconnect = True
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -60,22 +60,38 @@ class Cluster:
              "-o", options, "-w", "-t", "60", "start")
 
     def kill(self) -> None:
-        """SIGKILL the postmaster and every child: stopped first, so it forks nothing in between."""
+        """SIGKILL the postmaster and every child: a region whose machines are gone (connections refused)."""
+        for pid in self._freeze():
+            _signal(pid, signal.SIGKILL)
+
+    def silence(self) -> None:
+        """SIGSTOP every process: a region gone silent (connections open, nothing answers), as a network partition."""
+        self._silenced = self._freeze()
+
+    def _freeze(self) -> list[int]:
+        """Every process of the cluster, stopped: the postmaster first, so it forks nothing meanwhile."""
         postmaster = int((self.data_dir / "postmaster.pid").read_text().split()[0])
-        os.kill(postmaster, signal.SIGSTOP)
+        _signal(postmaster, signal.SIGSTOP)
         children = [pid for pid in _pids() if _parent(pid) == postmaster]
-        for pid in (*children, postmaster):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        for pid in children:
+            _signal(pid, signal.SIGSTOP)
+        return [*children, postmaster]
 
     def promote(self) -> None:
         _run("pg_ctl", "-D", str(self.data_dir), "-w", "-t", "60", "promote")
 
     def stop(self) -> None:
+        for pid in getattr(self, "_silenced", []):
+            _signal(pid, signal.SIGKILL)
         subprocess.run(_as_owner([str(POSTGRES_BIN_DIR / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"]),
                        capture_output=True)
+
+
+def _signal(pid: int, number: signal.Signals) -> None:
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass
 
 
 def _pids() -> list[int]:

@@ -147,11 +147,16 @@ async def replayed_position(standby_dsn: str) -> int:
         await connection.close()
 
 
-async def test_surviving_region_takes_over_after_the_primary_is_killed(pair: ReplicatedPair, tmp_path: Path):
+@pytest.mark.parametrize("loss", ["killed", "silent"])
+async def test_surviving_region_takes_over_after_the_primary_is_lost(pair: ReplicatedPair, tmp_path: Path, loss: str):
+    """killed: the primary's processes are SIGKILLed (connections refused at once);
+    silent: they are SIGSTOPped (connections hang, as in a network partition)."""
     storage = tmp_path / "songs"
     storage.mkdir()
     primary_env = node_env(pair, region="eu-west-2", own_first=True, storage=storage)
-    secondary_env = node_env(pair, region="us-west-2", own_first=False, storage=storage)
+    # A small pool, all of it open to the primary before the loss: each pooled
+    # connection must be given up by itself, not only new ones made elsewhere.
+    secondary_env = {**node_env(pair, region="us-west-2", own_first=False, storage=storage), "POOL_SIZE": "2"}
     migrated = run_cli("migrate", secondary_env)
     assert migrated.returncode == 0, migrated.stderr
 
@@ -178,11 +183,12 @@ async def test_surviving_region_takes_over_after_the_primary_is_killed(pair: Rep
             stop = asyncio.Event()
             load = [asyncio.create_task(steady_load(lost, pair.primary.dsn, n, acknowledged, stop))
                     for n in range(LOAD_WRITERS)]
+            await asyncio.gather(*(owner_there.page(f"/{owner.username}") for _ in range(6)))
             await asyncio.sleep(LOAD_SECONDS_BEFORE_KILL)
             assert acknowledged, "the write load was acknowledged before the kill"
 
             # The region is lost: its database and its node die without a word.
-            pair.primary.kill()
+            pair.primary.kill() if loss == "killed" else pair.primary.silence()
             lost.process.kill()
             killed_at = time.monotonic()
             stop.set()
@@ -223,7 +229,7 @@ async def test_surviving_region_takes_over_after_the_primary_is_killed(pair: Rep
         lost_below_replayed = [w.username for w in missing if w.wal_after is not None and w.wal_after <= replayed]
         rpo_seconds = killed_at - min(w.at for w in missing) if missing else 0.0
         print(
-            f"\nregional failover: RTO {rto:.2f} s (kill -> first acknowledged write on the surviving node; "
+            f"\nregional failover, primary {loss}: RTO {rto:.2f} s (kill -> first acknowledged write on the surviving node; "
             f"promotion done {promoted_after:.2f} s after the kill); "
             f"RPO {len(missing)} of {len(acknowledged)} acknowledged writes missing "
             f"({rpo_seconds:.3f} s of writes before the kill)"
