@@ -172,3 +172,10 @@ def test_production_default_refuses_a_database_without_tls(database_url, ca_file
 def test_local_development_without_tls_still_works(database_url):
     result = run_cli("migrate", {"DATABASE_URL": database_url, "SECRET_KEY_BASE": "dev", "APP_ENV": "development", "DB_SSLMODE": ""})
     assert result.returncode == 0, result.stderr
+
+
+def test_tls_in_the_database_url_is_refused_not_ignored(database_url):
+    """libpq users write ?sslmode=verify-full; silently dropping it would connect unverified."""
+    result = run_cli("migrate", {"DATABASE_URL": f"{database_url}?sslmode=verify-full", "SECRET_KEY_BASE": "dev", "APP_ENV": "development"})
+    assert result.returncode == 2
+    assert "DATABASE_URL: query parameters are not read (got sslmode)" in one_line(result) and "DB_SSLMODE" in one_line(result)
