@@ -223,7 +223,8 @@ class DatabaseConnector:
         except ssl.SSLCertVerificationError as error:
             raise DatabaseTlsRefused(self._refused_certificate(host, error)) from None
         except ConnectionError as error:
-            if type(error) is ConnectionError and "rejected SSL upgrade" in str(error) and self._sslmode not in ("disable", "prefer"):
+            # asyncpg's words when a server answers "no TLS here" to a client that requires it.
+            if type(error) is ConnectionError and "rejected SSL upgrade" in str(error):
                 raise DatabaseTlsRefused(
                     f"DB_SSLMODE={self._sslmode}: the database at {host} does not offer TLS; "
                     "for a local database without TLS set DB_SSLMODE=prefer or disable"

@@ -158,9 +158,11 @@ def test_unreadable_secret_stops_start_with_one_line(secrets_endpoint, database_
 
 
 def test_secret_without_username_and_password_is_named(secrets, secrets_endpoint, database_url):
+    """Also: with DB_SECRET_REGION unset the secret is read in its ARN's region, not the SDK's default."""
     arn = secrets.create_secret(Name=f"livebeats/plain-{uuid.uuid4().hex[:8]}", SecretString="just-a-password")["ARN"]
     result = run_cli("migrate", {
-        **secret_env(database_url, arn, secrets_endpoint), "SECRET_KEY_BASE": "x" * 48, "APP_ENV": "development",
+        **secret_env(database_url, arn, secrets_endpoint), "DB_SECRET_REGION": "", "AWS_DEFAULT_REGION": "eu-west-2",
+        "SECRET_KEY_BASE": "x" * 48, "APP_ENV": "development",
     }, timeout=30)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
