@@ -235,7 +235,7 @@ class DatabaseConnector:
         trusted = f"the CAs in DB_SSL_ROOT_CERT={self._ssl_root_cert}" if self._ssl_root_cert else "the system's CAs (DB_SSL_ROOT_CERT unset)"
         needs = f"be signed by {trusted}"
         if self._sslmode == "verify-full":
-            needs += f" and name its host, {host.host}"
+            needs += f" and name DB_HOST={host.host}"
         return (
             f"DB_SSLMODE={self._sslmode}: refused the certificate of the database at {host} "
             f"({error.verify_message}); it must {needs}"
