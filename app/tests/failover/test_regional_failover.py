@@ -26,7 +26,6 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,16 +52,6 @@ class Acknowledged:
     at: float
     wal_after: int | None
     """The primary's WAL position read after the acknowledgement: the commit is at or before it."""
-
-
-@pytest.fixture
-def pair() -> Iterator[ReplicatedPair]:
-    clusters = ReplicatedPair()
-    try:
-        clusters.start()
-        yield clusters
-    finally:
-        clusters.close()
 
 
 def node_env(pair: ReplicatedPair, *, region: str, own_first: bool, storage: Path) -> dict[str, str]:
