@@ -22,7 +22,7 @@ export EMULATOR_PORT
 PIPENV := python3 -m pipenv
 RUN := $(PIPENV) run
 
-.PHONY: help setup up test emulator deploy diff destroy synth lock failover failback
+.PHONY: help setup up test emulator deploy diff destroy synth lock
 
 help:
 	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
@@ -79,6 +79,7 @@ destroy: setup
 	scripts/cdktf.sh destroy routing app database foundation
 
 # DB_REPLICA=true only: promote the secondary's replica, send every user there (README "Regional failure").
+.PHONY: failover failback
 failover: .venv/.synced
 	PYTHONPATH=$(CURDIR) $(RUN) python scripts/failover.py failover
 
