@@ -100,6 +100,7 @@ def login(password: str) -> str:
     return json.dumps({"username": ROLE, "password": password})
 
 
+@pytest.mark.timeout(300)  # a migrate run and two app nodes; slow on a loaded 2-core machine, not stuck
 async def test_password_change_under_running_nodes_heals_http_and_realtime(
     admin, secrets, secrets_endpoint, database_url, app_env, browsers, tmp_path
 ):
@@ -109,9 +110,8 @@ async def test_password_change_under_running_nodes_heals_http_and_realtime(
     assert migrated.returncode == 0, migrated.stderr
     near = AppServer(env, tmp_path / "near.log")
     far = AppServer({**env, "AWS_REGION": "us-east-1"}, tmp_path / "far.log")
-    near.start()
-    far.start()
     try:
+        await asyncio.gather(asyncio.to_thread(near.start), asyncio.to_thread(far.start))
         watcher = await browsers("watcher", target=near)
         owner = await browsers("owner", target=far)
         assert (await watcher.page(f"/{owner.username}")).status_code == 200
