@@ -81,3 +81,11 @@ diff: setup
 
 destroy: setup
 	scripts/cdktf.sh destroy routing app database foundation
+
+# DB_REPLICA=true only: promote the secondary's replica, send every user there (README "Regional failure").
+.PHONY: failover failback
+failover: .venv/.synced
+	PYTHONPATH=$(CURDIR) $(RUN) python scripts/failover.py failover
+
+failback: .venv/.synced
+	PYTHONPATH=$(CURDIR) $(RUN) python scripts/failover.py failback

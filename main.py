@@ -28,7 +28,12 @@ def build_app(config: DeploymentConfig, *, outdir: str | None = None):
     BootstrapStack(app, "bootstrap", config=config)
     foundation = FoundationStack(app, "foundation", config=config)
     database = DatabaseStack(
-        app, "database", config=config, network=foundation.primary, client_cidrs=foundation.app_subnet_cidrs
+        app,
+        "database",
+        config=config,
+        network=foundation.primary,
+        secondary_network=foundation.secondary,
+        client_cidrs=foundation.app_subnet_cidrs,
     )
     app_stack = AppStack(
         app,
@@ -37,6 +42,7 @@ def build_app(config: DeploymentConfig, *, outdir: str | None = None):
         primary_network=foundation.primary,
         secondary_network=foundation.secondary,
         database=database.database,
+        replica=database.replica,
         app_directory=APP_DIRECTORY,
     )
     primary_service = app_stack.services[config.primary_region]

@@ -155,6 +155,12 @@ class DeploymentConfig:
     db_multi_az: bool = _setting(
         "DB_MULTI_AZ", False, "true: a standby in a second zone with automatic failover (about twice the cost of one instance)."
     )
+    db_replica: bool = _setting(
+        "DB_REPLICA",
+        False,
+        "true: a cross-region read replica of the database in the secondary region, and the secrets and image "
+        "replicated there, so `make failover` can run the site from the secondary alone (a second instance's cost).",
+    )
     log_retention_days: int = _setting("LOG_RETENTION_DAYS", 30, "CloudWatch log retention in days.")
     throwaway: bool = _setting(
         "THROWAWAY",
@@ -306,6 +312,13 @@ def _validate(config: DeploymentConfig) -> None:
     _in_range("DB_BACKUP_RETENTION_DAYS", config.db_backup_retention_days, 1, 35)
     if config.log_retention_days not in _LOG_RETENTION_DAYS:
         raise ConfigError("LOG_RETENTION_DAYS", f"must be one of {', '.join(map(str, _LOG_RETENTION_DAYS))}, got {config.log_retention_days}")
+    if config.db_replica and config.app_image is not None and f".dkr.ecr.{config.primary_region}." in config.app_image:
+        raise ConfigError(
+            "DB_REPLICA",
+            f"the secondary region must survive the primary's loss, but APP_IMAGE is in the primary's ECR "
+            f"({config.primary_region}); use an image the secondary can pull (its own region's registry) or unset "
+            "APP_IMAGE to build one that is replicated",
+        )
     if not _BUCKET_NAME.match(config.state_bucket) or ".." in config.state_bucket:
         raise ConfigError("STATE_BUCKET", f"{config.state_bucket!r} is not a valid S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
 

@@ -17,11 +17,33 @@ from constructs_lib.logs import retained_log_group
 from constructs_lib.network import RegionalNetwork
 from constructs_lib.policy_checks import skip_check
 from constructs_lib.security_rules import allow_tcp
-from constructs_lib.write_once_secret import ephemeral_password, write_once_secret
+from constructs_lib.write_once_secret import ephemeral_password, replica_arn, write_once_secret
 
 POSTGRES_PORT = 5432
 MASTER_USERNAME = "livebeats"
 EXPORTED_LOGS = ("postgresql", "upgrade")
+
+
+def database_parameters(
+    scope: Construct, id: str, *, provider: AwsProvider, name: str, engine_version: str
+) -> DbParameterGroup:
+    """The parameter group of the database and of its replica: TLS only, slow statements logged."""
+    # A new major version needs a parameter group of the new family while the
+    # instance still uses the old one: create the new group first (a unique
+    # name per version), switch the instance, then delete the old group.
+    return DbParameterGroup(
+        scope,
+        id,
+        provider=provider,
+        name_prefix=f"{name}-postgres{engine_version}-",
+        family=f"postgres{engine_version}",
+        description="TLS only; slow statements logged",
+        parameter=[
+            DbParameterGroupParameter(name="rds.force_ssl", value="1"),
+            DbParameterGroupParameter(name="log_min_duration_statement", value="1000"),
+        ],
+        lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+    )
 
 
 class PostgresDatabase(Construct):
@@ -49,11 +71,15 @@ class PostgresDatabase(Construct):
         config: DeploymentConfig,
         network: RegionalNetwork,
         client_cidrs: Sequence[str],
+        replica_regions: Sequence[str] = (),
         database_name: str = "livebeats",
     ) -> None:
+        """replica_regions: regions the credentials secret is replicated to (DB_REPLICA's secondary)."""
         super().__init__(scope, id)
         name = f"{config.project_name}-db"
         self.database_name = database_name
+        self._region = config.primary_region
+        self._replica_regions = tuple(replica_regions)
         self.security_group = SecurityGroup(
             self,
             "SecurityGroup",
@@ -82,21 +108,8 @@ class PostgresDatabase(Construct):
             description="Isolated subnets: no route to or from the internet",
             subnet_ids=[subnet.id for subnet in network.isolated_subnets],
         )
-        # A new major version needs a parameter group of the new family while the
-        # instance still uses the old one: create the new group first (a unique
-        # name per version), switch the instance, then delete the old group.
-        parameters = DbParameterGroup(
-            self,
-            "Parameters",
-            provider=provider,
-            name_prefix=f"{name}-postgres{config.db_engine_version}-",
-            family=f"postgres{config.db_engine_version}",
-            description="TLS only; slow statements logged",
-            parameter=[
-                DbParameterGroupParameter(name="rds.force_ssl", value="1"),
-                DbParameterGroupParameter(name="log_min_duration_statement", value="1000"),
-            ],
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        parameters = database_parameters(
+            self, "Parameters", provider=provider, name=name, engine_version=config.db_engine_version
         )
         # RDS creates the log groups it exports to without a retention (kept
         # forever); created here first, they have one.
@@ -119,6 +132,7 @@ class PostgresDatabase(Construct):
             description="Live Beats database master credentials (JSON username, password); generated at the first deploy",
             initial_value=f'${{jsonencode({{"username" = "{MASTER_USERNAME}", "password" = {password}}})}}',
             recovery_window_days=0 if config.throwaway else 7,
+            replica_regions=replica_regions,
             rotation_note=(
                 "Rotated by the operator (ALTER USER or modify-db-instance, then put-secret-value): the app reads "
                 "this secret whenever it connects, so no restart is needed; RDS-managed rotation would forbid replicas"
@@ -201,3 +215,11 @@ class PostgresDatabase(Construct):
     def credentials_secret_arn(self) -> str:
         """ARN of the secret holding the JSON ``username`` and ``password`` the app connects with."""
         return self.credentials.arn
+
+    def credentials_secret_arn_in(self, region: str) -> str:
+        """The credentials secret as read in ``region``: itself, or its replica there."""
+        if region == self._region:
+            return self.credentials.arn
+        if region not in self._replica_regions:
+            raise ValueError(f"the database credentials are not replicated to {region}")
+        return replica_arn(self.credentials.arn, source_region=self._region, region=region)

@@ -24,9 +24,11 @@ the deploy tests see this fault immediately if the label is ever lost.
 
 from __future__ import annotations
 
-from cdktf import TerraformResourceLifecycle, TerraformStack
+from collections.abc import Sequence
+
+from cdktf import Fn, TerraformResourceLifecycle, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret, SecretsmanagerSecretReplica
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
@@ -41,6 +43,12 @@ _KMS_REASON = (
     "Encrypted with the AWS-managed key aws/secretsmanager; read only by this account's roles, by ARN. "
     "A customer-managed key is needed for cross-account access, which nothing here uses"
 )
+
+
+def replica_arn(arn: str, *, source_region: str, region: str) -> str:
+    """The ARN of a secret's replica in ``region``: "the same as the primary secret except for the Region"
+    (Secrets Manager user guide, "Replicate secrets across Regions"). The provider does not export it."""
+    return Fn.replace(arn, f":{source_region}:", f":{region}:")
 
 
 def ephemeral_password(scope: Construct, name: str, *, provider: AwsProvider, length: int) -> str:
@@ -69,8 +77,14 @@ def write_once_secret(
     initial_value: str,
     recovery_window_days: int,
     rotation_note: str,
+    replica_regions: Sequence[str] = (),
 ) -> SecretsmanagerSecret:
     """A secret (``id``) and its first version (``{id}Value``), written once, never overwritten.
+
+    ``replica_regions``: Secrets Manager keeps a read-only copy of the secret in
+    each, with every version and label, so tasks there read it in their own
+    region even when the primary region is gone; its ARN is the primary's with
+    the region replaced (:func:`replica_arn`).
 
     ``initial_value`` goes to the write-only ``secret_string_wo`` at version 1, so
     it is in no plan and no state; a later deploy sends nothing. ``rotation_note``
@@ -83,6 +97,7 @@ def write_once_secret(
         name_prefix=name_prefix,
         description=description,
         recovery_window_in_days=recovery_window_days,
+        replica=[SecretsmanagerSecretReplica(region=region) for region in replica_regions] or None,
     )
     skip_check(secret, "CKV_AWS_149", _KMS_REASON)
     skip_check(secret, "CKV2_AWS_57", rotation_note)

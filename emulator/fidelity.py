@@ -18,6 +18,7 @@ from moto.ec2.responses.vpc_peering_connections import VPCPeeringConnections
 from moto.ecs.models import Service
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.rds.models import RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 from moto.s3.models import FakeBucket
 
@@ -171,6 +172,21 @@ def condition_holds_without_context(condition: dict[str, dict[str, Any]]) -> boo
     return True
 
 
+def promote_read_replica(self: RDSBackend, original: Any, db_kwargs: dict[str, Any]) -> Any:
+    """A promoted replica is standalone: DescribeDBInstances shows no ReadReplicaSourceDBInstanceIdentifier,
+    and the source no longer lists it among its ReadReplicaDBInstanceIdentifiers (RDS User Guide, "Promoting a
+    read replica to be a standalone DB instance"). moto 5.2.1 keeps both, so a promotion could never be seen."""
+    database = original(self, db_kwargs)
+    source_id = database.source_db_instance_identifier
+    if source_id:
+        for backend in rds_backends[self.account_id].values():
+            for source in backend.databases.values():
+                if source_id in (source.db_instance_identifier, source.db_instance_arn):
+                    source.replicas = [r for r in source.replicas if r not in (database.db_instance_identifier, database.db_instance_arn)]
+        database.source_db_instance_identifier = None
+    return database
+
+
 def wrap(cls: type, name: str, replacement: Any) -> None:
     """Replace the method ``cls.name`` by one calling ``replacement(self, original, ...)``."""
     original = getattr(cls, name)
@@ -186,6 +202,7 @@ def install() -> None:
     """Apply every fix; once, before the server answers its first request."""
     VPCPeeringConnections.describe_vpc_peering_connections = describe_vpc_peering_connections
     wrap(RDSResponse, "describe_db_parameters", describe_db_parameters)
+    wrap(RDSBackend, "promote_read_replica", promote_read_replica)
     wrap(EC2ContainerServiceResponse, "create_service", create_service)
     wrap(Service, "__init__", service_runs_its_desired_tasks)
     wrap(FakeBucket, "get_permission", bucket_permission)

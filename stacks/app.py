@@ -10,7 +10,9 @@ from constructs import Construct
 from config import DeploymentConfig
 from constructs_lib.app_secrets import AppSecrets
 from constructs_lib.container_image import ContainerImage
-from constructs_lib.database import PostgresDatabase
+from constructs_lib.database import POSTGRES_PORT, PostgresDatabase
+from constructs_lib.database_replica import CrossRegionReplica
+from constructs_lib.image_replication import replicate_image
 from constructs_lib.fargate_service import LoadBalancedFargateService
 from constructs_lib.network import RegionalNetwork
 from constructs_lib.songs_bucket import SongsBucket
@@ -22,7 +24,10 @@ class AppStack(RemoteStateStack):
 
     Secrets, the songs bucket and the image repository exist once, in the
     primary region; the secondary's tasks use them by ARN, so an operator sets
-    each secret once.
+    each secret once. With a ``replica`` (DB_REPLICA) the secondary must run
+    without the primary region: its tasks read the secrets' replicas and pull
+    the image's replica in their own region, and every task is given both
+    database hosts, its own region's first (README "Regional failure").
     """
 
     def __init__(
@@ -34,14 +39,22 @@ class AppStack(RemoteStateStack):
         primary_network: RegionalNetwork,
         secondary_network: RegionalNetwork,
         database: PostgresDatabase,
+        replica: CrossRegionReplica | None,
         app_directory: Path,
     ) -> None:
         super().__init__(scope, id, config=config)
         prefix = config.project_name
         primary_provider = self.primary_provider()
         secondary_provider = self.secondary_provider()
+        replica_regions = (config.secondary_region,) if replica is not None else ()
         self.secrets = AppSecrets(
-            self, "Secrets", provider=primary_provider, name_prefix=prefix, recovery_window_days=0 if config.throwaway else 7
+            self,
+            "Secrets",
+            provider=primary_provider,
+            region=config.primary_region,
+            name_prefix=prefix,
+            recovery_window_days=0 if config.throwaway else 7,
+            replica_regions=replica_regions,
         )
         self.songs = SongsBucket(self, "Songs", provider=primary_provider, name_prefix=prefix, force_destroy=config.throwaway)
         self.image = ContainerImage(
@@ -54,32 +67,53 @@ class AppStack(RemoteStateStack):
             cpu_architecture=config.cpu_architecture,
             force_delete=config.throwaway,
         )
-        # The database credentials are not injected at container start: the app
-        # reads them from the secret whenever it connects, so a rotated password
-        # reaches running tasks (see PostgresDatabase).
-        secrets = {
-            "SECRET_KEY_BASE": self.secrets.secret_key_base_arn,
-            "GITHUB_CLIENT_ID": self.secrets.github_client_id_arn,
-            "GITHUB_CLIENT_SECRET": self.secrets.github_client_secret_arn,
-        }
-        task_statements = [
-            *self.songs.app_statements(),
-            {"actions": ["secretsmanager:GetSecretValue"], "resources": [database.credentials_secret_arn]},
-        ]
+        images = {config.primary_region: (self.image.uri, self.image.repository.arn if self.image.repository else None)}
+        if replica is not None and self.image.repository is not None:
+            images[config.secondary_region] = replicate_image(
+                self,
+                "ImageReplication",
+                provider=primary_provider,
+                image=self.image,
+                source_region=config.primary_region,
+                region=config.secondary_region,
+            )
+        database_hosts = [database.address] if replica is None else [database.address, replica.address]
         self.services: dict[str, LoadBalancedFargateService] = {}
         for role, region, provider, network, certificate in (
             ("primary", config.primary_region, primary_provider, primary_network, config.primary_certificate_arn),
             ("secondary", config.secondary_region, secondary_provider, secondary_network, config.secondary_certificate_arn),
         ):
+            # Where this region reads its secrets and image: its own copies when
+            # replicated (DB_REPLICA), else the primary's.
+            read_in = region if replica is not None else config.primary_region
+            app_secrets = self.secrets.arns_in(read_in)
+            credentials_arn = database.credentials_secret_arn_in(read_in)
+            image_uri, image_repository_arn = images.get(region, images[config.primary_region])
+            # The database credentials are not injected at container start: the app
+            # reads them from the secret whenever it connects, so a rotated password
+            # reaches running tasks (see PostgresDatabase).
+            secrets = {
+                "SECRET_KEY_BASE": app_secrets["SecretKeyBase"],
+                "GITHUB_CLIENT_ID": app_secrets["GithubClientId"],
+                "GITHUB_CLIENT_SECRET": app_secrets["GithubClientSecret"],
+            }
+            task_statements = [
+                *self.songs.app_statements(),
+                {"actions": ["secretsmanager:GetSecretValue"], "resources": [credentials_arn]},
+            ]
+            # Own region's host first: before a failover it is refused (a
+            # replica is read-only) and the primary is used; after one, the
+            # promoted replica wins even if the old primary comes back.
+            hosts = database_hosts if role == "primary" else database_hosts[::-1]
             environment = {
                 "APP_ENV": "production",
                 "AWS_REGION": region,
                 "PRIMARY_REGION": config.primary_region,
-                "DB_HOST": database.address,
-                "DB_PORT": "5432",
+                "DB_HOST": ",".join(hosts),
+                "DB_PORT": str(POSTGRES_PORT),
                 "DB_NAME": database.database_name,
-                "DB_SECRET_ARN": database.credentials_secret_arn,
-                "DB_SECRET_REGION": config.primary_region,
+                "DB_SECRET_ARN": credentials_arn,
+                "DB_SECRET_REGION": read_in,
                 "DB_SSLMODE": "verify-full",
                 # The load balancer lives in the public subnets: only its X-Forwarded-* headers count.
                 "FORWARDED_ALLOW_IPS": ",".join(network.subnet_cidrs["public"]),
@@ -99,8 +133,8 @@ class AppStack(RemoteStateStack):
                 config=config,
                 name=f"{prefix}-{role}",
                 network=network,
-                image_uri=self.image.uri,
-                image_repository_arn=self.image.repository.arn if self.image.repository else None,
+                image_uri=image_uri,
+                image_repository_arn=image_repository_arn,
                 environment=environment,
                 secrets=secrets,
                 secret_arns=list(secrets.values()),

@@ -1,4 +1,4 @@
-"""``database``: the one PostgreSQL instance, in the primary region."""
+"""``database``: the PostgreSQL instance in the primary region, and with DB_REPLICA its replica in the secondary."""
 
 from __future__ import annotations
 
@@ -9,19 +9,33 @@ from constructs import Construct
 
 from config import DeploymentConfig
 from constructs_lib.database import PostgresDatabase
+from constructs_lib.database_replica import CrossRegionReplica
 from constructs_lib.network import RegionalNetwork
 from stacks.base import RemoteStateStack
 
 
 class DatabaseStack(RemoteStateStack):
-    """One database for both regions: simpler and cheaper than replication, as in the original."""
+    """One writer for both regions, as in the original; DB_REPLICA adds a cross-region replica to fail over to."""
 
     def __init__(
-        self, scope: Construct, id: str, *, config: DeploymentConfig, network: RegionalNetwork, client_cidrs: Sequence[str]
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: DeploymentConfig,
+        network: RegionalNetwork,
+        secondary_network: RegionalNetwork,
+        client_cidrs: Sequence[str],
     ) -> None:
         super().__init__(scope, id, config=config)
         self.database = PostgresDatabase(
-            self, "Database", provider=self.primary_provider(), config=config, network=network, client_cidrs=client_cidrs
+            self,
+            "Database",
+            provider=self.primary_provider(),
+            config=config,
+            network=network,
+            client_cidrs=client_cidrs,
+            replica_regions=(config.secondary_region,) if config.db_replica else (),
         )
         TerraformOutput(self, "database_endpoint", value=self.database.instance.endpoint)
         TerraformOutput(
@@ -30,3 +44,25 @@ class DatabaseStack(RemoteStateStack):
             value=self.database.credentials_secret_arn,
             description="Secret with the master username and password (JSON); the app reads it whenever it connects",
         )
+        self.replica: CrossRegionReplica | None = None
+        if config.db_replica:
+            self.replica = CrossRegionReplica(
+                self,
+                "Replica",
+                provider=self.secondary_provider(),
+                source=self.database,
+                network=secondary_network,
+                client_cidrs=client_cidrs,
+                project_name=config.project_name,
+                engine_version=config.db_engine_version,
+                instance_class=config.db_instance_class,
+                max_allocated_storage=config.db_max_allocated_storage,
+                log_retention_days=config.log_retention_days,
+                deletion_protection=not config.throwaway,
+            )
+            TerraformOutput(
+                self,
+                "database_replica_endpoint",
+                value=self.replica.instance.endpoint,
+                description="Read replica in the secondary region; `make failover` promotes it",
+            )

@@ -15,9 +15,11 @@ import secrets
 import signal
 import sys
 import tempfile
+from collections.abc import Iterator
 
 from pydantic import ValidationError
 
+from livebeats.db_credentials import CredentialsUnavailable
 from livebeats.settings import Settings, describe_validation_error, load_settings
 
 WS_MAX_MESSAGE_BYTES = 64 * 1024
@@ -42,12 +44,27 @@ def settings_or_exit() -> Settings:
         raise SystemExit(2) from None
 
 
+@contextlib.contextmanager
+def database_settings_checked() -> Iterator[None]:
+    """A database setting that cannot work (unreadable secret or CA file) stops start-up with one line, status 2."""
+    from livebeats.db import DatabaseConfigurationError
+
+    try:
+        yield
+    except (DatabaseConfigurationError, CredentialsUnavailable) as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def migrate(settings: Settings) -> None:
-    from livebeats.db import create_engine
+    from livebeats.db import AUTHENTICATION_FAILED, DatabaseTlsRefused, create_engine, open_database
     from livebeats.migrate import migrate as run_migrations
 
+    with database_settings_checked():
+        database = open_database(settings)
+
     async def run() -> None:
-        engine = create_engine(settings)
+        engine = create_engine(database, pool_size=1)
         try:
             await run_migrations(engine)
         finally:
@@ -55,6 +72,12 @@ def migrate(settings: Settings) -> None:
 
     try:
         asyncio.run(run())
+    except (DatabaseTlsRefused, CredentialsUnavailable) as error:
+        print(f"Migration failed: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except AUTHENTICATION_FAILED as error:
+        print(f"Migration failed: the database refused the login ({error}); check DB_SECRET_ARN's value or DB_USERNAME/DB_PASSWORD.", file=sys.stderr)
+        raise SystemExit(1) from None
     except (OSError, ConnectionError) as error:
         print(f"Migration failed: cannot reach the database ({error}); check DATABASE_URL or DB_HOST/DB_PORT.", file=sys.stderr)
         raise SystemExit(1) from None
@@ -66,11 +89,13 @@ def serve(settings: Settings) -> None:
     from livebeats.app import create_app
     from livebeats.preflight import database_problem
 
-    if problem := database_problem(settings):
-        print(problem, file=sys.stderr)
-        raise SystemExit(1)
+    with database_settings_checked():
+        if problem := database_problem(settings):
+            print(problem, file=sys.stderr)
+            raise SystemExit(1)
+        app = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         proxy_headers=True,
@@ -110,6 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # While PostgreSQL is down asyncpg retries its pool's floor every few seconds, each with a traceback.
     logging.getLogger("asyncpg.pool").addFilter(WithoutTraceback())
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials/endpoint via ..." on every start
     if command == "dev":
         dev()
         return

@@ -23,7 +23,7 @@ from livebeats.accounts import routes as account_routes
 from livebeats.accounts.github import GitHubOAuth
 from livebeats.accounts.service import Accounts
 from livebeats.accounts.sessions import SESSION_MAX_AGE, BrowserSessions
-from livebeats.db import create_engine, create_session_factory
+from livebeats.db import DatabaseConnector, create_engine, create_session_factory, open_database
 from livebeats.errors import DATABASE_UNAVAILABLE
 from livebeats.files import routes as file_routes
 from livebeats.files.storage import Storage, create_storage
@@ -65,14 +65,20 @@ def node_id() -> str:
 
 
 def create_app(settings: Settings) -> Starlette:
+    """The app; its database connector is made here, before any event loop, because it reads its credentials now.
+
+    Raises what `open_database` raises (one line naming the setting).
+    """
+    database: DatabaseConnector = open_database(settings)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings)
+        engine = create_engine(database, pool_size=settings.pool_size)
         sessions = create_session_factory(engine)
         # Pages show at most LISTENERS_SHOWN badges ("+ N more" from the count), so
         # presence events need carry no more.
         hub = RealtimeHub(
-            dsn=settings.database_dsn,
+            database.connect,
             node_id=node_id(),
             region=settings.aws_region,
             presence_list_limit=live_routes.LISTENERS_SHOWN,

@@ -54,13 +54,24 @@ def _run(command: list[str], log_file: Path | None = None) -> None:
         )
 
 
+def _owned_by_cluster(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    path.chmod(0o600)  # PostgreSQL refuses a private key others can read
+    if os.geteuid() == 0:
+        shutil.chown(path, user=SUPERUSER, group=SUPERUSER)
+    return path
+
+
 @contextlib.contextmanager
-def throwaway_postgres(*, database: str = DATABASE_NAME) -> Iterator[str]:
+def throwaway_postgres(*, database: str = DATABASE_NAME, tls: tuple[bytes, bytes] | None = None) -> Iterator[str]:
     """Start a private PostgreSQL cluster and yield its DSN.
 
     The DSN has the form ``postgresql://postgres@127.0.0.1:<port>/<database>``
     (trust authentication, reachable only from this machine). The cluster and
     its files are removed when the context exits, even after an error.
+
+    tls: (certificate chain, private key), both PEM, to serve TLS with
+    (``ssl=on``), as RDS does; the tests of verified database TLS need it.
     """
     base_dir = Path(tempfile.mkdtemp(prefix="livebeats-pg-"))
     data_dir = base_dir / "data"
@@ -68,6 +79,11 @@ def throwaway_postgres(*, database: str = DATABASE_NAME) -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(base_dir, user=SUPERUSER, group=SUPERUSER)
     port = _free_port()
+    tls_options = ""
+    if tls is not None:
+        certificate = _owned_by_cluster(base_dir / "server.crt", tls[0])
+        key = _owned_by_cluster(base_dir / "server.key", tls[1])
+        tls_options = f" -c ssl=on -c ssl_cert_file={certificate} -c ssl_key_file={key}"
     started = False
     try:
         _run([
@@ -78,6 +94,7 @@ def throwaway_postgres(*, database: str = DATABASE_NAME) -> Iterator[str]:
             f"-c listen_addresses=127.0.0.1 -p {port} "
             f"-c unix_socket_directories={base_dir} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            f"{tls_options}"
         )
         _run([
             str(POSTGRES_BIN_DIR / "pg_ctl"), "-D", str(data_dir), "-l", str(log_file),

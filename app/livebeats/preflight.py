@@ -12,7 +12,7 @@ import asyncio
 import sqlalchemy.exc
 from sqlalchemy import text
 
-from livebeats.db import create_engine
+from livebeats.db import create_engine, open_database
 from livebeats.errors import DATABASE_UNAVAILABLE
 from livebeats.settings import Settings
 
@@ -20,14 +20,22 @@ CHECK_TIMEOUT_SECONDS = 15.0
 
 
 def database_settings_named(settings: Settings) -> str:
-    return "DATABASE_URL" if settings.database_url else "DB_HOST/DB_PORT/DB_NAME/DB_USERNAME/DB_PASSWORD"
+    if settings.database_url:
+        return "DATABASE_URL"
+    credentials = "DB_SECRET_ARN" if settings.db_secret_arn else "DB_USERNAME/DB_PASSWORD"
+    return f"DB_HOST/DB_PORT/DB_NAME/{credentials}"
 
 
 def database_problem(settings: Settings) -> str | None:
-    """None when `SELECT 1` works; else one line saying what failed and which settings to check."""
+    """None when `SELECT 1` works; else one line saying what failed and which settings to check.
+
+    A setting that cannot work at all (an unreadable CA file) raises
+    DatabaseConfigurationError for the caller to report.
+    """
+    database = open_database(settings)
 
     async def check() -> None:
-        engine = create_engine(settings)
+        engine = create_engine(database, pool_size=1)
         try:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))

@@ -41,11 +41,32 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="postgres://user:pw@host:port/db; wins over the DB_* parts."
     )
-    db_host: str | None = Field(None, description="Database host, used when DATABASE_URL is unset.")
+    db_host: str | None = Field(
+        None,
+        description="Database host, used when DATABASE_URL is unset; or a comma-separated list of host[:port] "
+        "(the primary and its cross-region replica, own region first): the app connects to the one that "
+        "accepts writes, and finds the new writer by itself after a failover.",
+    )
     db_port: int = Field(5432, ge=1, le=65535, description="Database port.")
     db_name: str = Field("livebeats", description="Database name.")
-    db_username: str | None = Field(None, description="Database user.")
-    db_password: str | None = Field(None, description="Database password.")
+    db_username: str | None = Field(None, description="Database user (local runs; deployed tasks use DB_SECRET_ARN).")
+    db_password: str | None = Field(None, description="Database password (local runs; deployed tasks use DB_SECRET_ARN).")
+    db_secret_arn: str | None = Field(
+        None,
+        description='Secrets Manager secret holding JSON {"username", "password"}; read when connecting, '
+        "re-read when the database refuses it. Used with DB_HOST instead of DB_USERNAME/DB_PASSWORD.",
+    )
+    db_secret_region: str | None = Field(None, description="Region of DB_SECRET_ARN (default: the region in the ARN).")
+    db_sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] | None = Field(
+        None,
+        description="Database TLS, as libpq's sslmode: verify-full checks the CA and the host name "
+        "(default: verify-full with APP_ENV=production, prefer in development).",
+    )
+    db_ssl_root_cert: Path | None = Field(
+        None,
+        description="CA bundle verify-ca/verify-full trust (the image sets the RDS global bundle; "
+        "unset: the system's CAs).",
+    )
     pool_size: int = Field(10, ge=1, le=200, description="Connections in this process's pool.")
 
     secret_key_base: str = Field(
@@ -92,7 +113,10 @@ class Settings(BaseSettings):
                     "(list the load balancer's addresses, e.g. 10.0.0.0/16)"
                 ) from None
         if self.database_url is None and self.db_host is None:
-            raise ValueError("DATABASE_URL: set it (postgres://user:pw@host:port/db) or set DB_HOST, DB_NAME, DB_USERNAME and DB_PASSWORD")
+            raise ValueError(
+                "DATABASE_URL: set it (postgres://user:pw@host:port/db) or set DB_HOST, DB_NAME "
+                "and either DB_SECRET_ARN or DB_USERNAME and DB_PASSWORD"
+            )
         if self.database_url is not None:
             try:
                 url = make_url(self.database_url)
@@ -100,6 +124,18 @@ class Settings(BaseSettings):
                 raise ValueError("DATABASE_URL: not a URL; expected postgres://user:pw@host:port/db") from error
             if url.get_backend_name() not in {"postgres", "postgresql"} or not url.host:
                 raise ValueError("DATABASE_URL: must be a postgres:// or postgresql:// URL with a host")
+            if url.query:
+                raise ValueError(
+                    f"DATABASE_URL: query parameters are not read (got {', '.join(sorted(url.query))}); "
+                    "set TLS with DB_SSLMODE and DB_SSL_ROOT_CERT"
+                )
+        if self.db_secret_arn is not None and (
+            self.database_url is not None or self.db_username is not None or self.db_password is not None
+        ):
+            raise ValueError(
+                "DB_SECRET_ARN: the secret supplies the user and password; use it with DB_HOST/DB_PORT/DB_NAME, "
+                "without DATABASE_URL, DB_USERNAME or DB_PASSWORD"
+            )
         if self.app_env != "development":
             if is_placeholder(self.secret_key_base) or len(self.secret_key_base) < MIN_SECRET_KEY_LENGTH:
                 raise ValueError(
@@ -114,10 +150,10 @@ class Settings(BaseSettings):
         return self
 
     @cached_property
-    def _database(self) -> URL:
+    def database(self) -> URL:
+        """Where to connect, and as whom unless DB_SECRET_ARN names a secret: DATABASE_URL or the DB_* parts."""
         if self.database_url is not None:
-            url = make_url(self.database_url)
-            return url.set(drivername="postgresql")
+            return make_url(self.database_url).set(drivername="postgresql")
         return URL.create(
             "postgresql",
             username=self.db_username,
@@ -128,13 +164,11 @@ class Settings(BaseSettings):
         )
 
     @property
-    def database_dsn(self) -> str:
-        """libpq-style DSN (postgresql://...), as the realtime hub and asyncpg expect."""
-        return self._database.render_as_string(hide_password=False)
-
-    @property
-    def sqlalchemy_url(self) -> str:
-        return self._database.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    def database_sslmode(self) -> str:
+        """DB_SSLMODE, or its default: verified TLS when deployed, TLS if offered on a development machine."""
+        if self.db_sslmode is not None:
+            return self.db_sslmode
+        return "verify-full" if self.app_env == "production" else "prefer"
 
     @property
     def github_configured(self) -> bool:

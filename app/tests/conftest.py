@@ -25,7 +25,7 @@ SECRET = "test-secret-key-base-0123456789abcdef0123456789abcdef"
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     with throwaway_postgres() as dsn:
-        result = run_cli("migrate", {"DATABASE_URL": dsn, "SECRET_KEY_BASE": SECRET})
+        result = run_cli("migrate", {"DATABASE_URL": dsn, "SECRET_KEY_BASE": SECRET, "APP_ENV": "development"})
         assert result.returncode == 0, result.stderr
         yield dsn
 
@@ -136,7 +136,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture(scope="session")
 async def hub(database_url: str) -> AsyncIterator[RealtimeHub]:
     """A real hub for in-process service tests: its events reach the running servers too."""
-    realtime = RealtimeHub(dsn=database_url, node_id="pytest", region="test")
+    realtime = RealtimeHub(database_url, node_id="pytest", region="test")
     await realtime.start()
     yield realtime
     await realtime.stop()

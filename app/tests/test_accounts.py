@@ -83,7 +83,7 @@ async def test_settings_form_needs_csrf(browsers):
 async def test_concurrent_migrations_wait_for_each_other():
     """Two regions starting at once: both succeed, and the schema is applied once."""
     with throwaway_postgres(database="race") as dsn:
-        environment = cli_environment({"DATABASE_URL": dsn, "SECRET_KEY_BASE": "s" * 40})
+        environment = cli_environment({"DATABASE_URL": dsn, "SECRET_KEY_BASE": "s" * 40, "APP_ENV": "development"})
         processes = [
             await asyncio.create_subprocess_exec(
                 *cli_command("migrate"), cwd=APP_DIR, env=environment,

@@ -75,7 +75,7 @@ def test_short_secret_is_allowed_in_development(monkeypatch):
     assert Settings().secret_key_base == "dev"
 
 
-def test_database_parts_build_an_escaped_dsn(monkeypatch):
+def test_database_parts_keep_a_password_with_url_characters(monkeypatch):
     for name, value in {**CLEARED, "DATABASE_URL": "", "SECRET_KEY_BASE": "x" * 40}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DATABASE_URL")
@@ -84,9 +84,9 @@ def test_database_parts_build_an_escaped_dsn(monkeypatch):
     monkeypatch.setenv("DB_NAME", "beats")
     monkeypatch.setenv("DB_USERNAME", "app")
     monkeypatch.setenv("DB_PASSWORD", "p@ss/word")
-    settings = Settings()
-    assert settings.database_dsn == "postgresql://app:p%40ss%2Fword@db.internal:6543/beats"
-    assert settings.sqlalchemy_url.startswith("postgresql+asyncpg://app:")
+    database = Settings().database
+    assert (database.host, database.port, database.database) == ("db.internal", 6543, "beats")
+    assert (database.username, database.password) == ("app", "p@ss/word")
 
 
 @pytest.mark.parametrize("placeholder", ["placeholder", "", "changeme", "PLACEHOLDER"])

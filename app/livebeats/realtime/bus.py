@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import asyncpg
 
@@ -38,6 +39,9 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 """Errors that mean "the database cannot serve us right now" (down, restarting, full)."""
 
+Connect = Callable[..., Awaitable[asyncpg.Connection]]
+"""Opens a new connection, taking asyncpg.connect's keyword options (the app's `DatabaseConnector.connect`)."""
+
 
 class BusUnavailable(ConnectionError):
     """PostgreSQL could not be reached to publish; the event reached this node only."""
@@ -47,13 +51,15 @@ class PgBus:
     """One LISTEN connection that heals itself, plus a pool for NOTIFY.
 
     `name` becomes the LISTEN connection's application_name, so an operator
-    (or a test) can find a node's listener in pg_stat_activity.
+    (or a test) can find a node's listener in pg_stat_activity. Every
+    connection, the listener's and the pool's, is opened by `connect`, so a
+    reconnect after a password change logs in with the current credentials.
     """
 
     def __init__(
         self,
         *,
-        dsn: str,
+        connect: Connect,
         channel: str,
         name: str,
         on_message: Callable[[str], None],
@@ -64,7 +70,7 @@ class PgBus:
         max_backoff: float = 5.0,
         connect_timeout: float = 10.0,
     ) -> None:
-        self._dsn = dsn
+        self._connect = connect
         self._channel = channel
         self._name = name[:63]
         self._on_message = on_message
@@ -102,7 +108,7 @@ class PgBus:
             ) from self._last_error
         try:
             self._pool = await asyncpg.create_pool(
-                self._dsn, min_size=1, max_size=self._publish_pool_size,
+                connect=self._pool_connect, min_size=1, max_size=self._publish_pool_size,
                 timeout=self._connect_timeout, command_timeout=self._connect_timeout,
             )
         except CONNECTION_ERRORS as exc:
@@ -117,6 +123,10 @@ class PgBus:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+    async def _pool_connect(self, _dsn: None = None, **options: Any) -> asyncpg.Connection:
+        """asyncpg's pool calls its `connect` with the pool's (here absent) DSN first; drop it."""
+        return await self._connect(**options)
 
     async def publish(self, payload: str) -> None:
         """NOTIFY every node (this one included; the hub drops its own echo).
@@ -143,8 +153,8 @@ class PgBus:
             conn: asyncpg.Connection | None = None
             lost = asyncio.Event()
             try:
-                conn = await asyncpg.connect(
-                    self._dsn, timeout=self._connect_timeout,
+                conn = await self._connect(
+                    timeout=self._connect_timeout,
                     server_settings={"application_name": self._name},
                 )
                 conn.add_termination_listener(lambda _conn: lost.set())

@@ -19,6 +19,7 @@ mistaken for the old one.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -26,7 +27,9 @@ import uuid
 from collections.abc import Coroutine
 from typing import Any
 
-from .bus import PgBus
+import asyncpg
+
+from .bus import Connect, PgBus
 from .client import Client, Outgoing
 from .gossip import PresenceGossip
 from .presence import PresenceTable, UserId
@@ -43,7 +46,7 @@ class RealtimeHub:
 
     def __init__(
         self,
-        dsn: str,
+        database: str | Connect,
         node_id: str,
         region: str,
         *,
@@ -57,7 +60,9 @@ class RealtimeHub:
         start_timeout: float = 30.0,
     ) -> None:
         """
-        dsn: PostgreSQL URL (plain ``postgresql://``, as asyncpg takes it).
+        database: a PostgreSQL URL (plain ``postgresql://``, as asyncpg takes it), or
+            a function opening connections (the app passes its `DatabaseConnector.connect`,
+            which logs in with credentials read when connecting).
         node_id: unique per process; used to ignore our own NOTIFY echo.
         region: this node's region (e.g. "eu-west-2"), for the app to show and share.
         channel: NOTIFY channel every node of the deployment listens on.
@@ -96,8 +101,9 @@ class RealtimeHub:
         self._presence_due: dict[str, float] = {}
         self._meta_shared_at: dict[tuple[str, UserId], float] = {}
         self._meta_timers: dict[tuple[str, UserId], asyncio.TimerHandle] = {}
+        connect = functools.partial(asyncpg.connect, database) if isinstance(database, str) else database
         self._bus = PgBus(
-            dsn=dsn, channel=channel, name=f"livebeats-listen {node_id}",
+            connect=connect, channel=channel, name=f"livebeats-listen {node_id}",
             on_message=self._on_bus_message,
             on_reconnect=self._on_reconnect,
         )
