@@ -153,12 +153,15 @@ def test_the_budget_counts_the_connections_the_app_opens() -> None:
     """The app's own numbers, imported: its engine has no overflow, its realtime bus one LISTEN and a NOTIFY pool."""
     import inspect
 
-    from livebeats.db import create_engine
+    import livebeats.app
+    from livebeats.db import create_engine, open_database
     from livebeats.realtime.bus import PgBus
     from livebeats.realtime.hub import RealtimeHub
     from livebeats.settings import Settings
 
-    engine = create_engine(Settings(database_url="postgresql://u:p@db.invalid/livebeats", secret_key_base="x" * 32, pool_size=7))
+    settings = Settings(database_url="postgresql://u:p@db.invalid/livebeats", secret_key_base="x" * 32, pool_size=7)
+    engine = create_engine(open_database(settings), pool_size=settings.pool_size)
+    assert "create_engine(database, pool_size=settings.pool_size)" in inspect.getsource(livebeats.app)  # POOL_SIZE, once
     assert engine.pool.size() == 7
     assert engine.pool._max_overflow == 0  # noqa: SLF001 (QueuePool has no public accessor)
     assert inspect.signature(PgBus).parameters["publish_pool_size"].default == REALTIME_PUBLISH_CONNECTIONS
