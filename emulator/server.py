@@ -20,7 +20,7 @@ os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from emulator import appautoscaling_tags, fidelity  # noqa: E402
+from emulator import access_control, appautoscaling_tags, fidelity  # noqa: E402
 from emulator.globalaccelerator import GlobalAcceleratorApp, is_global_accelerator_request  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -44,6 +44,7 @@ def install() -> None:
     """Patch moto once, before it serves a request."""
     appautoscaling_tags.install()
     fidelity.install()
+    access_control.install()
 
 
 def serve(port: int) -> None:
