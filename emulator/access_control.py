@@ -32,6 +32,8 @@ What moto 5.2.1 evaluates, and where that is weaker or stricter than AWS
 - Conditions: not evaluated: a statement with a Condition applies as if it
   held (weaker than AWS), except ``StringEquals`` on ``sts:ExternalId`` in trust
   policies.
+- Errors: ``AccessDenied`` (EC2 too, where AWS says ``UnauthorizedOperation``);
+  JSON-protocol services answer in JSON (:func:`json_authorization_errors`).
 - Trust policies: ``sts:AssumeRole`` also needs the role's trust policy to name
   the caller (its ARN, its account's root, or ``*``) as an ``AWS`` principal. The
   administrator may assume any role, standing in for the AWS service that the
@@ -43,7 +45,9 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from botocore.awsrequest import AWSRequest
 from moto import settings
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.authorization import ActionAuthenticatorMixin
@@ -153,20 +157,31 @@ def may_list_bucket(response: Any, bucket_name: str) -> bool:
     return True
 
 
-def json_access_denied(self: Any, original: Any) -> Any:
-    """Errors of JSON-protocol services in their JSON form, as AWS sends them.
+# moto's query-protocol error codes and what JSON-protocol services answer instead
+# (the common errors of the AWS JSON protocols, e.g. the Secrets Manager API
+# reference's "Common Errors").
+JSON_ERROR_CODES = {
+    "AccessDenied": "AccessDeniedException",
+    "InvalidClientTokenId": "UnrecognizedClientException",
+    "SignatureDoesNotMatch": "InvalidSignatureException",
+}
 
-    moto answered authorization failures of every service in the XML form of
-    the query protocol, which JSON-protocol clients (Secrets Manager, CloudWatch
-    Logs) read only as the status "403"; AWS answers ``AccessDeniedException``.
+
+def json_authorization_errors(self: BaseResponse, original: Any) -> Any:
+    """Authentication and authorization errors of JSON-protocol services in their JSON form.
+
+    moto answered them for every service in the XML form of the query
+    protocol, which JSON-protocol clients (Secrets Manager, CloudWatch Logs)
+    read as a bare status code; AWS answers e.g. ``AccessDeniedException``.
     """
     status, headers, body = original(self)
     is_json_protocol = self.headers.get("X-Amz-Target") is not None
-    if status == 403 and is_json_protocol and isinstance(body, str) and body.startswith("<"):
-        code = "AccessDeniedException"
+    if status in (401, 403) and is_json_protocol and isinstance(body, str) and body.startswith("<"):
+        code = body.split("<Code>", 1)[-1].split("</Code>", 1)[0]
+        code = JSON_ERROR_CODES.get(code, code)
         message = body.split("<Message>", 1)[-1].split("</Message>", 1)[0]
         headers = {**headers, "x-amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.1"}
-        body = json.dumps({"__type": code, "message": message, "Message": message})
+        body = json.dumps({"__type": code, "message": message})
     return status, headers, body
 
 
@@ -189,14 +204,36 @@ def object_missing_as_access_denied(self: S3Response, original: Any, *args: Any,
     return result
 
 
+def canonical_query_request(self: IAMRequestBase, original: Any) -> AWSRequest:
+    """The request whose signature moto recomputes, with its query (and an S3 path) in canonical form.
+
+    SigV4 signs each query parameter's name and value URI-encoded once, with
+    only ``A-Za-z0-9-_.~`` left as they are, and S3 signs the path encoded once
+    in the same way, ``/`` kept
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html).
+    moto handed botocore the URL as it arrived, and botocore uses such a URL as
+    it is: a request from the Go SDK (Terraform's), which encodes ``:`` and
+    ``/`` in a query (``prefix=env%3A%2F``), failed with SignatureDoesNotMatch,
+    as did S3 keys with characters such as ``+`` or a space.
+    """
+    request = original(self)
+    url = urlsplit(request.url)
+    pairs = [pair.partition("=") for pair in url.query.split("&")] if url.query else []
+    query = "&".join(f"{quote(unquote(key), safe='-_.~')}={quote(unquote(value), safe='-_.~')}" for key, _, value in pairs)
+    path = quote(unquote(url.path), safe="/-_.~") if isinstance(self, S3IAMRequest) else url.path
+    request.url = urlunsplit(url._replace(path=path, query=query))
+    return request
+
+
 def install() -> None:
     """Check every request from the first on; create the administrator first."""
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     create_administrator()
+    wrap(IAMRequestBase, "_create_aws_request", canonical_query_request)
     wrap(IAMRequestBase, "_check_role_trust_relationship", check_role_trust_relationship)
     IAMPolicyStatement._check_principal = check_principal
     SecretsManagerResponse._determine_resource = secrets_manager_resource
     LogsResponse._determine_resource = logs_resource
     wrap(S3Response, "get_object", object_missing_as_access_denied)
     wrap(S3Response, "head_object", object_missing_as_access_denied)
-    wrap(BaseResponse, "call_action", json_access_denied)
+    wrap(BaseResponse, "call_action", json_authorization_errors)
