@@ -2,7 +2,9 @@
 
 Requests for Global Accelerator go to :mod:`emulator.globalaccelerator`; every
 other request goes to moto's own WSGI application, after :func:`install` has
-added what moto lacks and fixed where it answers differently from AWS.
+added what moto lacks, fixed where it answers differently from AWS, and turned
+on IAM enforcement (every request, from the first, is authenticated and
+authorized).
 """
 
 from __future__ import annotations
