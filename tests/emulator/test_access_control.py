@@ -143,3 +143,13 @@ def test_a_missing_object_is_access_denied_without_list_bucket(client: Callable[
     assert error_code(lambda: without_list.head_object(Bucket=bucket, Key="gone.mp3")) == "403"
     assert error_code(lambda: with_list.get_object(Bucket=bucket, Key="gone.mp3")) == "NoSuchKey"
     assert error_code(lambda: with_list.head_object(Bucket=bucket, Key="gone.mp3")) == "404"
+
+
+@pytest.mark.parametrize("key", ["env:/foundation/terraform.tfstate", "songs/a b+c=d.mp3"])
+def test_signatures_of_encoded_queries_and_keys_are_accepted(client: Callable[..., Any], key: str) -> None:
+    """Terraform's S3 backend lists ``prefix=env:/`` (sent as ``env%3A%2F``); keys may hold any character."""
+    bucket = make_bucket(client)
+    s3 = client("s3", REGION)
+    s3.put_object(Bucket=bucket, Key=key, Body=b"state")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=key.split("/")[0] + "/")["Contents"]] == [key]
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"state"
