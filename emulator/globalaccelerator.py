@@ -31,9 +31,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.exceptions import _RESTError
 from moto.elbv2.models import elbv2_backends
+from moto.iam.access_control import IAMRequest
 from moto.iam.models import get_account_id_from
 from werkzeug.wrappers import Request, Response
+
+from emulator import access_control
+from emulator.client_ip_interfaces import ClientIpInterfaces
 
 TARGET_PREFIX = "GlobalAccelerator_V20180706."
 SIGNING_NAME = "globalaccelerator"
@@ -165,11 +170,13 @@ class GlobalAcceleratorBackend:
     def __init__(
         self,
         account_id: str,
+        client_ip_interfaces: ClientIpInterfaces,
         load_balancer_exists: Callable[[str, str, str], bool] = load_balancer_exists,
     ) -> None:
         self.account_id = account_id
         self.accelerators: dict[str, Accelerator] = {}
         self.idempotency_tokens: dict[str, str] = {}
+        self.client_ip_interfaces = client_ip_interfaces
         self._load_balancer_exists = load_balancer_exists
 
     # Accelerators
@@ -343,6 +350,7 @@ class GlobalAcceleratorBackend:
             port_overrides=valid_port_overrides(params.get("PortOverrides", []), listener),
         )
         listener.endpoint_groups[group.arn] = group
+        self._update_client_ip_interfaces()
         return {"EndpointGroup": group.describe()}
 
     def describe_endpoint_group(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -375,12 +383,27 @@ class GlobalAcceleratorBackend:
         group.threshold_count = integer_between(params, "ThresholdCount", 1, 10, group.threshold_count)
         if "PortOverrides" in params:
             group.port_overrides = valid_port_overrides(params["PortOverrides"], listener)
+        self._update_client_ip_interfaces()
         return {"EndpointGroup": group.describe()}
 
     def delete_endpoint_group(self, params: dict[str, Any]) -> dict[str, Any]:
         listener, group = self._endpoint_group(params)
         del listener.endpoint_groups[group.arn]
+        self._update_client_ip_interfaces()
         return {}
+
+    def _update_client_ip_interfaces(self) -> None:
+        """Interfaces in the subnets of every endpoint that preserves client IPs (:mod:`emulator.client_ip_interfaces`)."""
+        self.client_ip_interfaces.want(
+            [
+                (group.region, endpoint["EndpointId"])
+                for accelerator in self.accelerators.values()
+                for listener in accelerator.listeners.values()
+                for group in listener.endpoint_groups.values()
+                for endpoint in group.endpoints
+                if endpoint["ClientIPPreservationEnabled"]
+            ]
+        )
 
     # Tags and cross-account resources
 
@@ -685,8 +708,9 @@ def is_global_accelerator_request(environ: dict[str, Any]) -> bool:
 class GlobalAcceleratorApp:
     """WSGI application answering Global Accelerator requests, one backend per account."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, client_ip_interface_linger_seconds: float) -> None:
         self.backends: dict[str, GlobalAcceleratorBackend] = {}
+        self.client_ip_interface_linger_seconds = client_ip_interface_linger_seconds
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -709,8 +733,14 @@ class GlobalAcceleratorApp:
                     f"{operation!r}; it implements {', '.join(OPERATIONS)}.",
                 )
             params = json.loads(request.get_data() or b"{}")
+            backend = self._backend(request)
+            if access_control.enforced():
+                authorize(request, backend.account_id, operation)
             with self._lock:
-                result = OPERATIONS[operation](self._backend(request), params)
+                result = OPERATIONS[operation](backend, params)
+        except _RESTError as error:
+            status = error.code or 403
+            return json_response({"__type": error.error_type, "Message": error.message}, status, error.error_type)
         except GlobalAcceleratorError as error:
             return json_response({"__type": error.code, "Message": error.message}, 400, error.code)
         except json.JSONDecodeError:
@@ -727,8 +757,25 @@ class GlobalAcceleratorApp:
         )
         account_id = account_id or DEFAULT_ACCOUNT_ID
         if account_id not in self.backends:
-            self.backends[account_id] = GlobalAcceleratorBackend(account_id)
+            interfaces = ClientIpInterfaces(account_id, self.client_ip_interface_linger_seconds)
+            self.backends[account_id] = GlobalAcceleratorBackend(account_id, interfaces)
         return self.backends[account_id]
+
+
+def authorize(request: Request, account_id: str, operation: str) -> None:
+    """Authenticate and authorize as moto does every other service (:mod:`emulator.access_control`):
+    ``globalaccelerator:<Operation>`` on the resource ``*``."""
+    iam_request = IAMRequest(
+        account_id=account_id,
+        method=request.method,
+        path=request.full_path.rstrip("?"),
+        data={},
+        body=request.get_data(),
+        headers=request.headers,
+        action=operation,
+    )
+    iam_request.check_signature()
+    iam_request.check_action_permitted("*")
 
 
 def json_response(body: dict[str, Any], status: int, error_type: str | None = None) -> Response:

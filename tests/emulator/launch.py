@@ -21,12 +21,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_emulator(log: Path) -> Iterator[str]:
-    """Run the emulator until the block ends; yields its URL. Output goes to ``log``."""
+def running_emulator(log: Path, *, ga_interface_linger_seconds: float | None = None) -> Iterator[str]:
+    """Run the emulator until the block ends; yields its URL. Output goes to ``log``.
+
+    ``ga_interface_linger_seconds``: the emulator's ``--ga-interface-linger-seconds``
+    (its own default if None).
+    """
     port = free_port()
+    linger = [] if ga_interface_linger_seconds is None else ["--ga-interface-linger-seconds", str(ga_interface_linger_seconds)]
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "--port", str(port)],
+            [sys.executable, "-m", "emulator", "--port", str(port), *linger],
             cwd=REPO,
             stdout=output,
             stderr=subprocess.STDOUT,
