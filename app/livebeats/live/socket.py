@@ -11,8 +11,11 @@ MAX_SOCKETS_PER_SESSION of these sockets on a node and an account
 MAX_SOCKETS_PER_USER (`OpenSockets`): more is a runaway script, not a reader.
 
 One event reaches thousands of connections, so what they would all compute
-alike is computed once per process (`SharedWork`): each event's text, and the
-reads a page needs on connect. A connect that cannot get a database connection
+alike is computed once per process (`SharedWork`): each event's text and
+WebSocket frame, and the reads a page needs on connect. An event that finds
+its connection idle is written by the fan-out itself, frame bytes straight to
+the socket (`transport.py`), not through one task and the ASGI send chain per
+connection; anything else waits in the connection's bounded outbox. A connect that cannot get a database connection
 in time is closed with 1013 "try again later"; the page reconnects with backoff.
 """
 
@@ -35,6 +38,7 @@ from livebeats.accounts.sessions import session_key
 from livebeats.clock import utc_now
 from livebeats.errors import DATABASE_UNAVAILABLE, InvalidInput, UserError
 from livebeats.files.tokens import FileTokens
+from livebeats.live.transport import FRAME_WRITER, FrameWriter, text_frame
 from livebeats.models import SongStatus
 from livebeats.playback.service import NowPlaying, active_users
 from livebeats.realtime import Client
@@ -167,6 +171,8 @@ class SharedWork:
         self.active_users = Coalesced(self._active_users)
         self._sessions = services.sessions
         self._rendered: collections.OrderedDict[Outgoing, Any] = collections.OrderedDict()
+        self._frames: collections.OrderedDict[Outgoing, bytes] = collections.OrderedDict()
+        self._playback_frame = ("", b"")
 
     @staticmethod
     def of(websocket: WebSocket) -> SharedWork:
@@ -187,6 +193,24 @@ class SharedWork:
             if len(self._rendered) > RENDERED_EVENTS_KEPT:
                 self._rendered.popitem(last=False)
         return done
+
+    def frame(self, item: Outgoing, text: Callable[[Outgoing], str]) -> bytes:
+        """The WebSocket frame of `text(item)`, built by the first connection to write this event."""
+        done = self._frames.get(item)
+        if done is None:
+            done = self._frames[item] = text_frame(text(item).encode())
+            if len(self._frames) > RENDERED_EVENTS_KEPT:
+                self._frames.popitem(last=False)
+        return done
+
+    def playback_frame(self, item: Outgoing) -> bytes:
+        """`playback_text` as a frame; re-framed only when the text changed (the position moves by the ms)."""
+        text = self.playback_text(item)
+        last_text, frame = self._playback_frame
+        if text != last_text:
+            frame = text_frame(text.encode())
+            self._playback_frame = (text, frame)
+        return frame
 
     def playback_text(self, item: Outgoing) -> str:
         """The `playback` event as JSON, with a playing song's "elapsed" as of this send.
@@ -256,7 +280,9 @@ class LiveConnection:
         self.session = session_key(websocket.session["sid"])
         self.viewed_profile_id = viewed_profile_id
         self.listening_profile_id: int | None = user.active_profile_user_id
-        self.client = Client(max_queue=OUTBOX_SIZE)
+        self.frames: FrameWriter | None = websocket.scope["extensions"].get(FRAME_WRITER)
+        self.client = Client(max_queue=OUTBOX_SIZE,
+                             deliver_now=self._deliver_now if self.frames is not None else None)
         self.send_lock = asyncio.Lock()
         self.allowance = float(MESSAGE_BURST)
         self.allowance_at = time.monotonic()
@@ -336,6 +362,37 @@ class LiveConnection:
         while (item := await self.client.next_item()) is not None:
             await self._deliver(item)
         await self.close(TRY_AGAIN_LATER, "too many events queued; reconnect")
+
+    def _deliver_now(self, item: Outgoing) -> bool:
+        """Write an event's frame during the fan-out; False leaves it to `_deliver` (see `Client`).
+
+        Called only while `_deliver_loop` waits with nothing queued; a send of
+        this connection's own in progress (a reply, the connect-time state)
+        keeps its place before the event. Never raises: a failure here would
+        stop the fan-out to every connection after this one; `_deliver` meets
+        it again in this connection's own task.
+        """
+        if self.send_lock.locked():
+            return False
+        try:
+            frame = self._frame(item)
+        except Exception:
+            return False
+        return frame is not None and (not frame or self.frames.write(frame))
+
+    def _frame(self, item: Outgoing) -> bytes | None:
+        """What `_deliver` would send, as a frame; b"" when it sends nothing, None when it must wait."""
+        message = item.message
+        kind = message.get("type")
+        if kind == "playback":
+            return self.shared.playback_frame(item)
+        if kind == "presence":
+            if message.get("topic") != f"profile:{self.viewed_profile_id}":
+                return b""
+            return self.shared.frame(item, lambda event: self.shared.rendered(event, self._listeners_text))
+        if kind in {"listening", "signed_out", "resync"}:
+            return None
+        return self.shared.frame(item, lambda event: event.text)
 
     async def _deliver(self, item: Outgoing) -> None:
         message = item.message
