@@ -275,7 +275,8 @@ class LiveConnection:
         self.services = services(websocket)
         self.hub = self.services.hub
         self.shared = SharedWork.of(websocket)
-        self.user = user
+        self.user_id: int = user.id
+        """Kept instead of the ORM row, which would hold its identity-map state for the socket's lifetime."""
         self.user_info = {"id": user.id, "username": user.username, "avatar_url": user.avatar_url}
         self.session = session_key(websocket.session["sid"])
         self.viewed_profile_id = viewed_profile_id
@@ -288,7 +289,7 @@ class LiveConnection:
         self.allowance_at = time.monotonic()
 
     async def run(self) -> None:
-        self.hub.attach(self.client, f"user:{self.user.id}")
+        self.hub.attach(self.client, f"user:{self.user_id}")
         self.hub.attach(self.client, "active_users")
         if self.viewed_profile_id is not None:
             self.hub.attach(self.client, f"profile:{self.viewed_profile_id}")
@@ -353,7 +354,7 @@ class LiveConnection:
             "active_users": users,
         })
         if self.viewed_profile_id is not None:
-            users = self.hub.presence(f"profile:{self.viewed_profile_id}")
+            users = self.hub.presence(f"profile:{self.viewed_profile_id}", may_lag=True)
             await self.send(listeners_message(self.viewed_profile_id, users, len(users)))
 
     # -- hub → browser ---------------------------------------------------------------
@@ -420,7 +421,7 @@ class LiveConnection:
 
     async def _check_still_signed_in(self) -> None:
         """After the bus was deaf, a `signed_out` event may have been missed: ask the database."""
-        if await self.services.browser_sessions.user(self.user.id, self.websocket.session["sid"]) is None:
+        if await self.services.browser_sessions.user(self.user_id, self.websocket.session["sid"]) is None:
             await self._signed_out()
 
     def _listeners_text(self, message: dict[str, Any]) -> str:
@@ -478,24 +479,24 @@ class LiveConnection:
         if kind == "ping":
             await self._ping(message)
         elif kind == "toggle":
-            await playback.toggle(self.user.id, positive_int(message, "song_id"))
+            await playback.toggle(self.user_id, positive_int(message, "song_id"))
         elif kind == "play":
-            await playback.play(self.user.id, positive_int(message, "song_id"))
+            await playback.play(self.user_id, positive_int(message, "song_id"))
         elif kind == "pause":
-            await playback.pause(self.user.id, positive_int(message, "song_id"))
+            await playback.pause(self.user_id, positive_int(message, "song_id"))
         elif kind in {"next", "prev"}:
-            await playback.skip(self.user.id, self.user.id, 1 if kind == "next" else -1)
+            await playback.skip(self.user_id, self.user_id, 1 if kind == "next" else -1)
         elif kind == "ended":
             if self.listening_profile_id is not None:
                 await playback.auto_advance(self.listening_profile_id, positive_int(message, "song_id"))
         elif kind == "listen":
-            await self.services.accounts.set_listening(self.user.id, positive_int(message, "profile_id"))
+            await self.services.accounts.set_listening(self.user_id, positive_int(message, "profile_id"))
         elif kind == "stop_listening":
-            await self.services.accounts.set_listening(self.user.id, None)
+            await self.services.accounts.set_listening(self.user_id, None)
         elif kind == "delete":
-            await songs.delete(self.user.id, positive_int(message, "song_id"))
+            await songs.delete(self.user_id, positive_int(message, "song_id"))
         elif kind == "move":
-            await songs.move(self.user.id, positive_int(message, "song_id"), positive_int(message, "position"))
+            await songs.move(self.user_id, positive_int(message, "song_id"), positive_int(message, "position"))
         else:
             raise InvalidInput(f"Unknown message type '{str(kind)[:40]}'.")
 
@@ -562,10 +563,14 @@ async def live_endpoint(websocket: WebSocket) -> None:
     if refusal is not None:
         await websocket.close(code=POLICY_VIOLATION, reason=refusal)
         return
+    connection = LiveConnection(websocket, user, viewed)
+    # The ORM row (cached in the scope by current_user) would live as long as the socket; the
+    # connection keeps what it needs of it.
+    del user, websocket.state.user
     try:
-        await LiveConnection(websocket, user, viewed).run()
+        await connection.run()
     finally:
-        open_sockets.release(user.id, session)
+        open_sockets.release(connection.user_id, session)
 
 
 routes = [WebSocketRoute("/live", live_endpoint)]

@@ -66,5 +66,7 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
+        # The request (headers and all) is in the ASGI scope now and uvicorn never reads it again.
+        self.request = None
         if self.response.status_code == 101 and not self.conn.extensions:
             self.scope["extensions"][FRAME_WRITER] = FrameWriter(self)

@@ -88,3 +88,14 @@ def test_the_merged_list_read_once_follows_every_later_change():
     assert names() == []
     table.users("t").append({"id": 9})
     assert names() == [], "each caller gets its own list"
+
+
+def test_last_users_may_lag_behind_changes_until_the_next_full_read():
+    table = PresenceTable()
+    tab1, tab2 = object(), object()
+    table.track("t", tab1, BOB)
+    assert [user["username"] for user in table.last_users("t")] == ["bob"], "never read: built fresh"
+    table.track("t", tab2, ALICE)
+    assert [user["username"] for user in table.last_users("t")] == ["bob"]
+    assert [user["username"] for user in table.users("t")] == ["alice", "bob"]
+    assert [user["username"] for user in table.last_users("t")] == ["alice", "bob"]
