@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import json
 import logging
 import time
@@ -43,7 +44,7 @@ from livebeats.models import SongStatus
 from livebeats.playback.service import NowPlaying, active_users
 from livebeats.realtime import Client
 from livebeats.realtime.client import Outgoing
-from livebeats.web import current_user, services
+from livebeats.web import services
 
 if TYPE_CHECKING:
     from livebeats.app import Services
@@ -52,10 +53,14 @@ logger = logging.getLogger(__name__)
 
 OUTBOX_SIZE = 256
 LISTENERS_SHOWN = 20
+SESSION_CHECKS_PER_QUERY = 500
+"""Most sessions one query checks; bounds the statement's size during a reconnect storm."""
 RENDERED_EVENTS_KEPT = 64
 """Events whose rendered text is kept for the connections still to send it; a few per busy moment."""
 ELAPSED_SLOT = "\u0000elapsed"
 """Stands in for a playing song's "elapsed" in a rendered event, filled in at each send."""
+ELAPSED_RESOLUTION = 0.001
+"""Seconds: "elapsed" is sent rounded to the millisecond."""
 MAX_SOCKETS_PER_SESSION = 10
 MAX_SOCKETS_PER_USER = 25
 MESSAGE_BURST = 20
@@ -97,6 +102,11 @@ def positive_int(message: dict[str, Any], field: str) -> int:
 
 def to_json(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"))
+
+
+def as_sent(item: Outgoing) -> str:
+    """An event sent to the browser as published."""
+    return item.text
 
 
 def player_song(file_tokens: FileTokens, now_playing: NowPlaying | None) -> dict[str, Any] | None:
@@ -162,6 +172,60 @@ class Coalesced(Generic[Key, Value]):
                 self._start(key)
 
 
+class SessionChecks:
+    """Session checks asked for at the same moment, made in one query (`BrowserSessions.users`).
+
+    After a node restart or a bus reconnect thousands of sockets check their
+    session at once. A check joins the next query to start, never one already
+    running, so it always sees the session as of after it asked; a failed
+    query fails every check in it (the sockets close with 1013 and retry).
+    """
+
+    def __init__(self, check: Callable[[list[tuple[int, str]]], Awaitable[dict[tuple[int, str], Any]]]) -> None:
+        self._check = check
+        self._asked: dict[tuple[int, str], asyncio.Future[Any]] = {}
+        self._running: asyncio.Task[None] | None = None
+
+    @staticmethod
+    def of(websocket: WebSocket) -> SessionChecks:
+        state = websocket.app.state
+        if not hasattr(state, "live_session_checks"):
+            state.live_session_checks = SessionChecks(services(websocket).browser_sessions.users)
+        return state.live_session_checks
+
+    async def user(self, user_id: int, session_id: str) -> Any:
+        """The session's user if the session is live, else None."""
+        key = (user_id, session_id)
+        answer = self._asked.get(key)
+        if answer is None:
+            answer = self._asked[key] = asyncio.get_running_loop().create_future()
+            if self._running is None:
+                self._running = asyncio.create_task(self._run())
+        return await asyncio.shield(answer)
+
+    async def _run(self) -> None:
+        try:
+            while self._asked:
+                batch = dict(itertools.islice(self._asked.items(), SESSION_CHECKS_PER_QUERY))
+                for key in batch:
+                    del self._asked[key]
+                try:
+                    found = await self._check(list(batch))
+                except Exception as error:
+                    for answer in batch.values():
+                        answer.set_exception(error)
+                        answer.add_done_callback(lambda future: future.exception())
+                except BaseException:
+                    for answer in batch.values():
+                        answer.cancel()
+                    raise
+                else:
+                    for key, answer in batch.items():
+                        answer.set_result(found.get(key))
+        finally:
+            self._running = None
+
+
 class SharedWork:
     """What every live connection of this process would otherwise compute alike."""
 
@@ -172,7 +236,7 @@ class SharedWork:
         self._sessions = services.sessions
         self._rendered: collections.OrderedDict[Outgoing, Any] = collections.OrderedDict()
         self._frames: collections.OrderedDict[Outgoing, bytes] = collections.OrderedDict()
-        self._playback_frame = ("", b"")
+        self._playback_frame: tuple[Outgoing | None, float, bytes] = (None, 0.0, b"")
 
     @staticmethod
     def of(websocket: WebSocket) -> SharedWork:
@@ -204,12 +268,12 @@ class SharedWork:
         return done
 
     def playback_frame(self, item: Outgoing) -> bytes:
-        """`playback_text` as a frame; re-framed only when the text changed (the position moves by the ms)."""
-        text = self.playback_text(item)
-        last_text, frame = self._playback_frame
-        if text != last_text:
-            frame = text_frame(text.encode())
-            self._playback_frame = (text, frame)
+        """`playback_text` as a frame, rebuilt once per millisecond: "elapsed" is rounded to one anyway."""
+        last_item, built_at, frame = self._playback_frame
+        now = time.monotonic()
+        if last_item is not item or now - built_at >= ELAPSED_RESOLUTION:
+            frame = text_frame(self.playback_text(item).encode())
+            self._playback_frame = (item, now, frame)
         return frame
 
     def playback_text(self, item: Outgoing) -> str:
@@ -393,7 +457,7 @@ class LiveConnection:
             return self.shared.frame(item, lambda event: self.shared.rendered(event, self._listeners_text))
         if kind in {"listening", "signed_out", "resync"}:
             return None
-        return self.shared.frame(item, lambda event: event.text)
+        return self.shared.frame(item, as_sent)
 
     async def _deliver(self, item: Outgoing) -> None:
         message = item.message
@@ -421,7 +485,7 @@ class LiveConnection:
 
     async def _check_still_signed_in(self) -> None:
         """After the bus was deaf, a `signed_out` event may have been missed: ask the database."""
-        if await self.services.browser_sessions.user(self.user_id, self.websocket.session["sid"]) is None:
+        if await SessionChecks.of(self.websocket).user(self.user_id, self.websocket.session["sid"]) is None:
             await self._signed_out()
 
     def _listeners_text(self, message: dict[str, Any]) -> str:
@@ -535,13 +599,21 @@ class LiveConnection:
         await self.send({"type": "listening", "profile_id": profile_id, "player": player})
 
 
+async def signed_in_user(websocket: WebSocket) -> Any:
+    """`current_user`'s answer for a socket, checked together with the other sockets connecting now."""
+    user_id, session_id = websocket.session.get("user_id"), websocket.session.get("sid")
+    if not isinstance(user_id, int) or not isinstance(session_id, str):
+        return None
+    return await SessionChecks.of(websocket).user(user_id, session_id)
+
+
 async def live_endpoint(websocket: WebSocket) -> None:
     settings = services(websocket).settings
     if not origin_allowed(websocket.headers.get("origin"), settings.app_hostname, websocket.headers.get("host")):
         await websocket.close(code=POLICY_VIOLATION)
         return
     try:
-        user = await current_user(websocket)
+        user = await signed_in_user(websocket)
     except DATABASE_UNAVAILABLE as error:
         busy = isinstance(error, DatabaseBusy)
         logger.warning("live connection refused: %s", "no database connection came free in time" if busy
@@ -564,9 +636,7 @@ async def live_endpoint(websocket: WebSocket) -> None:
         await websocket.close(code=POLICY_VIOLATION, reason=refusal)
         return
     connection = LiveConnection(websocket, user, viewed)
-    # The ORM row (cached in the scope by current_user) would live as long as the socket; the
-    # connection keeps what it needs of it.
-    del user, websocket.state.user
+    del user  # the ORM row; the connection keeps what it needs of it for as long as the socket lives
     try:
         await connection.run()
     finally:
