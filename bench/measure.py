@@ -205,7 +205,7 @@ def percentiles(samples: list[float]) -> str:
         return "no samples"
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return (f"p50 {statistics.median(ordered) * 1000:6.1f} ms  p99 {p99 * 1000:6.1f} ms  "
+    return (f"min {ordered[0] * 1000:5.1f} ms  p50 {statistics.median(ordered) * 1000:6.1f} ms  p99 {p99 * 1000:6.1f} ms  "
             f"max {ordered[-1] * 1000:6.1f} ms  ({len(ordered)} receipts)")
 
 

@@ -53,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 OUTBOX_SIZE = 256
 LISTENERS_SHOWN = 20
+CONNECT_READS_GATHER = 0.005
+"""Seconds a connect-time read waits for other connects to share it: little next to a page load."""
 SESSION_CHECKS_PER_QUERY = 500
 """Most sessions one query checks; bounds the statement's size during a reconnect storm."""
 RENDERED_EVENTS_KEPT = 64
@@ -135,11 +137,15 @@ class Coalesced(Generic[Key, Value]):
     A caller always gets a value read after it asked, so a connection that
     subscribed to a topic first and then reads misses no change; yet a
     thousand pages reconnecting at once cost one read (one pooled connection)
-    at a time per key instead of a thousand.
+    at a time per key instead of a thousand. With `gather`, a read starts that
+    many seconds after its first caller asked, so that in a reconnect storm
+    (pages arriving one every few hundred microseconds, each read taking a few
+    milliseconds of CPU) a read serves many pages, not one or two.
     """
 
-    def __init__(self, load: Callable[[Key], Awaitable[Value]]) -> None:
+    def __init__(self, load: Callable[[Key], Awaitable[Value]], *, gather: float = 0.0) -> None:
         self._load = load
+        self._gather = gather
         self._reading: dict[Key, asyncio.Task[None]] = {}
         self._next: dict[Key, asyncio.Future[Value]] = {}
 
@@ -155,6 +161,13 @@ class Coalesced(Generic[Key, Value]):
         self._reading[key] = asyncio.create_task(self._read(key))
 
     async def _read(self, key: Key) -> None:
+        if self._gather:
+            try:
+                await asyncio.sleep(self._gather)
+            except asyncio.CancelledError:
+                del self._reading[key]
+                self._next.pop(key).cancel()
+                raise
         result = self._next.pop(key)
         try:
             value = await self._load(key)
@@ -205,6 +218,7 @@ class SessionChecks:
 
     async def _run(self) -> None:
         try:
+            await asyncio.sleep(CONNECT_READS_GATHER)
             while self._asked:
                 batch = dict(itertools.islice(self._asked.items(), SESSION_CHECKS_PER_QUERY))
                 for key in batch:
@@ -231,8 +245,8 @@ class SharedWork:
 
     def __init__(self, services: Services) -> None:
         self.file_tokens = services.file_tokens
-        self.now_playing = Coalesced(services.playback.current)
-        self.active_users = Coalesced(self._active_users)
+        self.now_playing = Coalesced(services.playback.current, gather=CONNECT_READS_GATHER)
+        self.active_users = Coalesced(self._active_users, gather=CONNECT_READS_GATHER)
         self._sessions = services.sessions
         self._rendered: collections.OrderedDict[Outgoing, Any] = collections.OrderedDict()
         self._frames: collections.OrderedDict[Outgoing, bytes] = collections.OrderedDict()
