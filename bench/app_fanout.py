@@ -55,6 +55,7 @@ CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
 PLAYBACK = b'"type":"playback"'
 STATE = b'"type":"state"'
 ANCHOR_PORT = 4301
+CGROUP_CPU = Path("/sys/fs/cgroup/cpu")
 CONNECTING_AT_ONCE = 500
 """Handshakes the client keeps in flight; more only overflows the servers' accept queues (SYN retries, 1 s)."""
 
@@ -112,7 +113,32 @@ async def sign_in(port: int, username: str) -> str:
 
 
 @contextlib.contextmanager
-def app_servers(env: dict[str, str], count: int, *, cpu: str, logs: Path) -> Iterator[list[Node]]:
+def cpu_quota(share: float | None) -> Iterator[Path | None]:
+    """A cgroup (v1 cpu controller, root) whose processes get `share` of one core, as a Fargate task's vCPU.
+
+    ECS's task-level cpu is the most CPU the task's containers may use
+    (https://repost.aws/knowledge-center/ecs-cpu-allocation): 256 units = 0.25
+    vCPU = 25 ms in every 100 ms period, so a burst of fan-out work is spread
+    over four times as many milliseconds.
+    """
+    if share is None:
+        yield None
+        return
+    group = CGROUP_CPU / f"livebeats-bench-{os.getpid()}"
+    group.mkdir()
+    try:
+        period = int((group / "cpu.cfs_period_us").read_text())
+        (group / "cpu.cfs_quota_us").write_text(str(int(period * share)))
+        yield group
+    finally:
+        for pid in (group / "cgroup.procs").read_text().split():
+            (CGROUP_CPU / "cgroup.procs").write_text(pid)
+        group.rmdir()
+
+
+@contextlib.contextmanager
+def app_servers(env: dict[str, str], count: int, *, cpu: str, logs: Path,
+                share: float | None = None) -> Iterator[list[Node]]:
     nodes = []
     try:
         for index in range(count):
@@ -125,7 +151,11 @@ def app_servers(env: dict[str, str], count: int, *, cpu: str, logs: Path) -> Ite
                 env={**env, "PORT": str(port), "AWS_REGION": region},
             )
             nodes.append(Node(name, port, process))
-        yield nodes
+        with cpu_quota(share) as group:
+            if group is not None:
+                for node in nodes:
+                    (group / "cgroup.procs").write_text(str(node.process.pid))
+            yield nodes
     finally:
         for node in nodes:
             node.process.terminate()
@@ -200,12 +230,13 @@ def owner_command(song_id: int) -> Callable[[int], str]:
 
 
 async def run_app(env: dict[str, str], dsn: str, cookies: dict[str, str], figures: Figures, *, nodes: int,
-                  actions: int, storm: bool, logs: Path, profile: str | None) -> None:
+                  actions: int, storm: bool, logs: Path, profile: str | None, share: float | None = None) -> None:
     listeners = figures.listeners
     Listener.arrivals.clear()
-    print(f"\n== app: {listeners} listeners on {nodes} node(s), owner on node A, {actions} actions ==")
+    limit = f", each limited to {share} of a core" if share else ""
+    print(f"\n== app: {listeners} listeners on {nodes} node(s){limit}, owner on node A, {actions} actions ==")
     db = await asyncpg.connect(dsn)
-    with app_servers(env, nodes, cpu="0", logs=logs) as cluster:
+    with app_servers(env, nodes, cpu="0", logs=logs, share=share) as cluster:
         deadline = time.monotonic() + 60
         for node in cluster:
             await wait_for_port(node, deadline)
@@ -347,12 +378,15 @@ def summary(one: Figures | None, split: Figures | None) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--listeners", type=int, default=5000)
+    parser.add_argument("--listeners", default="5000", help="listeners; with --task-share, a comma-separated list")
     parser.add_argument("--actions", type=int, default=20, help="play/pause actions per scenario")
     parser.add_argument("--scenario", choices=["one", "split", "all"], default="all",
                         help="one: all listeners on node A with the owner (+ storm, anchor, floor); "
                              "split: half of them on node B")
     parser.add_argument("--no-storm", action="store_true", help="skip the reconnect storm")
+    parser.add_argument("--task-share", type=float,
+                        help="only the app, one node, limited to this share of a core (0.25: the default "
+                             "Fargate task's vCPU; root, cgroup v1), at each of --listeners (comma-separated)")
     parser.add_argument("--profile", help="write py-spy's raw (collapsed) samples of node A here (scenario one)")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -370,6 +404,16 @@ async def main() -> None:
         if migrated.returncode != 0:
             raise SystemExit(f"migration failed: {migrated.stderr}")
         cookies: dict[str, str] = {}
+        counts = [int(count) for count in args.listeners.split(",")]
+        if args.task_share is not None:
+            for count in sorted(counts, reverse=True):
+                task = Figures(count)
+                await run_app(env, dsn, cookies, task, nodes=1, actions=args.actions, storm=False,
+                              logs=Path(scratch), profile=None, share=args.task_share)
+                print(f"  {count} listeners at {args.task_share} of a core: p99 {task.app_p99['A'] * 1000:.0f} ms, "
+                      f"{task.held} held, {task.missing} receipts missing")
+            return
+        args.listeners = counts[0]
         if args.scenario in ("one", "all"):
             one = Figures(args.listeners)
             await run_app(env, dsn, cookies, one, nodes=1, actions=args.actions, storm=not args.no_storm,
