@@ -53,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 OUTBOX_SIZE = 256
 LISTENERS_SHOWN = 20
+ACTIVE_USERS_INTERVAL = 1.0
+"""Least seconds between two "active users" lists sent to the pages of one node (newest wins)."""
 CONNECT_READS_GATHER = 0.005
 """Seconds a connect-time read waits for other connects to share it: little next to a page load."""
 SESSION_CHECKS_PER_QUERY = 500

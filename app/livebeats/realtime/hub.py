@@ -57,6 +57,7 @@ class RealtimeHub:
         presence_debounce: float = 0.1,
         presence_seconds_per_client: float = 0.001,
         presence_list_limit: int | None = None,
+        latest_wins: dict[str, float] | None = None,
         start_timeout: float = 30.0,
     ) -> None:
         """
@@ -79,6 +80,13 @@ class RealtimeHub:
         presence_list_limit: most users listed in a presence event, None for all;
             ``count`` always has the total. The profile page shows 20 badges,
             then "+ N more", so 20 spares encoding thousands of unseen users.
+        latest_wins: topics whose every event replaces the one before (a whole list,
+            not a change), each with the least seconds between two of its events
+            delivered to this node's clients. The first event after a quiet
+            interval goes out at once; later ones wait, and only the newest is
+            delivered when the interval ends. Such a topic (e.g. everyone's
+            "active users", changed by any play/pause anywhere and sent to every
+            page) then costs this node one fan-out per interval, not per event.
         start_timeout: seconds `start` keeps trying to reach PostgreSQL before it fails.
         """
         if node_timeout <= heartbeat_interval:
@@ -93,6 +101,10 @@ class RealtimeHub:
         self._presence_debounce = presence_debounce
         self._presence_seconds_per_client = presence_seconds_per_client
         self._presence_list_limit = presence_list_limit
+        self._latest_wins = dict(latest_wins or {})
+        self._latest_sent_at: dict[str, float] = {}
+        self._latest_pending: dict[str, Outgoing] = {}
+        self._latest_timers: dict[str, asyncio.TimerHandle] = {}
         self._subscribers: dict[str, set[Client]] = {}
         self._client_topics: dict[Client, set[str]] = {}
         self._table = PresenceTable()
@@ -132,7 +144,7 @@ class RealtimeHub:
             await asyncio.gather(self._expiry_task, return_exceptions=True)
         if self._presence_flush is not None:
             self._presence_flush.cancel()
-        for timer in self._meta_timers.values():
+        for timer in [*self._meta_timers.values(), *self._latest_timers.values()]:
             timer.cancel()
         for task in list(self._background):
             task.cancel()
@@ -175,7 +187,7 @@ class RealtimeHub:
         text = encode({"n": self.node_id, "k": "m", "t": topic, "m": message},
                       what=f"message for topic {topic!r}")
         if self._subscribers.get(topic):
-            self._fanout(topic, Outgoing(json.loads(text)["m"]))
+            self._deliver(topic, Outgoing(json.loads(text)["m"]))
         await self._bus.publish(text)
 
     # --- presence --------------------------------------------------------
@@ -284,6 +296,29 @@ class RealtimeHub:
 
     # --- delivery --------------------------------------------------------
 
+    def _deliver(self, topic: str, item: Outgoing) -> None:
+        """A published event to this node's clients: now, or for a latest-wins topic maybe later."""
+        interval = self._latest_wins.get(topic)
+        if interval is None:
+            self._fanout(topic, item)
+            return
+        if topic in self._latest_timers:
+            self._latest_pending[topic] = item
+            return
+        wait = self._latest_sent_at.get(topic, float("-inf")) + interval - time.monotonic()
+        if wait > 0:
+            self._latest_pending[topic] = item
+            self._latest_timers[topic] = asyncio.get_running_loop().call_later(
+                wait, self._deliver_latest, topic)
+            return
+        self._latest_sent_at[topic] = time.monotonic()
+        self._fanout(topic, item)
+
+    def _deliver_latest(self, topic: str) -> None:
+        del self._latest_timers[topic]
+        self._latest_sent_at[topic] = time.monotonic()
+        self._fanout(topic, self._latest_pending.pop(topic))
+
     def _fanout(self, topic: str, item: Outgoing) -> None:
         """Queue `item` for every client of `topic` without ever waiting for one."""
         subscribers = self._subscribers.get(topic)
@@ -307,7 +342,7 @@ class RealtimeHub:
     def _dispatch(self, sender: str, envelope: dict[str, Any]) -> None:
         kind = envelope["k"]
         if kind == "m":
-            self._fanout(envelope["t"], Outgoing(envelope["m"]))
+            self._deliver(envelope["t"], Outgoing(envelope["m"]))
             return
         if kind == "q":
             if envelope["to"] in (None, self.node_id):
