@@ -178,7 +178,11 @@ class RealtimeHub:
             self._untrack(topic, client)
 
     async def publish(self, topic: str, message: dict[str, Any]) -> None:
-        """Deliver to this node's clients now, then to every other node.
+        """Deliver to this node's clients and to every other node.
+
+        The NOTIFY is sent first and this node's fan-out done while it travels:
+        other nodes then start their own fan-out a database round trip after
+        the publish, not after this node wrote to all of its sockets.
 
         Raises PayloadTooLarge (before anyone got it) for a message over the
         NOTIFY limit, and BusUnavailable when PostgreSQL cannot be reached (this
@@ -186,9 +190,17 @@ class RealtimeHub:
         """
         text = encode({"n": self.node_id, "k": "m", "t": topic, "m": message},
                       what=f"message for topic {topic!r}")
-        if self._subscribers.get(topic):
-            self._deliver(topic, Outgoing(json.loads(text)["m"]))
-        await self._bus.publish(text)
+        if not self._subscribers.get(topic):
+            await self._bus.publish(text)
+            return
+        notify = asyncio.ensure_future(self._bus.publish(text))
+        try:
+            await asyncio.sleep(0)  # the NOTIFY task writes its query and waits for the reply
+        except asyncio.CancelledError:
+            notify.cancel()
+            raise
+        self._deliver(topic, Outgoing(json.loads(text)["m"]))
+        await notify
 
     # --- presence --------------------------------------------------------
 
