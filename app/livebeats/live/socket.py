@@ -55,8 +55,10 @@ OUTBOX_SIZE = 256
 LISTENERS_SHOWN = 20
 ACTIVE_USERS_INTERVAL = 1.0
 """Least seconds between two "active users" lists sent to the pages of one node (newest wins)."""
-CONNECT_READS_GATHER = 0.005
-"""Seconds a connect-time read waits for other connects to share it: little next to a page load."""
+CONNECT_READS_GATHER = 0.02
+"""Seconds a connect-time read waits for other connects to share it, when connects are arriving in a burst."""
+BURST = 0.2
+"""A read (or session check) starting within this many seconds of the last one is part of a burst."""
 SESSION_CHECKS_PER_QUERY = 500
 """Most sessions one query checks; bounds the statement's size during a reconnect storm."""
 RENDERED_EVENTS_KEPT = 64
@@ -139,15 +141,17 @@ class Coalesced(Generic[Key, Value]):
     A caller always gets a value read after it asked, so a connection that
     subscribed to a topic first and then reads misses no change; yet a
     thousand pages reconnecting at once cost one read (one pooled connection)
-    at a time per key instead of a thousand. With `gather`, a read starts that
-    many seconds after its first caller asked, so that in a reconnect storm
-    (pages arriving one every few hundred microseconds, each read taking a few
-    milliseconds of CPU) a read serves many pages, not one or two.
+    at a time per key instead of a thousand. With `gather`, a read that
+    follows another within BURST seconds starts that many seconds after its
+    first caller asked, so that in a reconnect storm (pages arriving one every
+    few hundred microseconds, each read taking a few milliseconds of CPU) a
+    read serves many pages, not one or two; a lone connect does not wait.
     """
 
     def __init__(self, load: Callable[[Key], Awaitable[Value]], *, gather: float = 0.0) -> None:
         self._load = load
         self._gather = gather
+        self._last_started: dict[Key, float] = {}
         self._reading: dict[Key, asyncio.Task[None]] = {}
         self._next: dict[Key, asyncio.Future[Value]] = {}
 
@@ -163,7 +167,8 @@ class Coalesced(Generic[Key, Value]):
         self._reading[key] = asyncio.create_task(self._read(key))
 
     async def _read(self, key: Key) -> None:
-        if self._gather:
+        last, self._last_started[key] = self._last_started.get(key, float("-inf")), time.monotonic()
+        if self._gather and self._last_started[key] - last < BURST:
             try:
                 await asyncio.sleep(self._gather)
             except asyncio.CancelledError:
@@ -194,12 +199,14 @@ class SessionChecks:
     session at once. A check joins the next query to start, never one already
     running, so it always sees the session as of after it asked; a failed
     query fails every check in it (the sockets close with 1013 and retry).
+    In a burst (like `Coalesced`) a query waits CONNECT_READS_GATHER for more checks.
     """
 
     def __init__(self, check: Callable[[list[tuple[int, str]]], Awaitable[dict[tuple[int, str], Any]]]) -> None:
         self._check = check
         self._asked: dict[tuple[int, str], asyncio.Future[Any]] = {}
         self._running: asyncio.Task[None] | None = None
+        self._last_started = float("-inf")
 
     @staticmethod
     def of(websocket: WebSocket) -> SessionChecks:
@@ -220,7 +227,9 @@ class SessionChecks:
 
     async def _run(self) -> None:
         try:
-            await asyncio.sleep(CONNECT_READS_GATHER)
+            if time.monotonic() - self._last_started < BURST:
+                await asyncio.sleep(CONNECT_READS_GATHER)
+            self._last_started = time.monotonic()
             while self._asked:
                 batch = dict(itertools.islice(self._asked.items(), SESSION_CHECKS_PER_QUERY))
                 for key in batch:
@@ -403,8 +412,10 @@ class LiveConnection:
         await self.send_text(to_json(message))
 
     async def send_text(self, text: str) -> None:
+        """Send one message: framed and written directly when the socket takes it, else through ASGI (waits)."""
         async with self.send_lock:
-            await self.websocket.send_text(text)
+            if self.frames is None or not self.frames.write(text_frame(text.encode())):
+                await self.websocket.send_text(text)
 
     async def close(self, code: int, reason: str) -> None:
         async with self.send_lock:
