@@ -46,8 +46,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import asyncpg
-from measure import (REPO, Listener, Node, act, closed_by_server, p99, print_client_cost, report,
-                     send_floor, wait_for_port, wait_quiet)
+from measure import (REPO, Actions, Listener, Node, Side, act_alternating, closed_by_server, p99,
+                     print_client_cost, report, send_floor, wait_for_port, wait_quiet)
 
 from livebeats.devdb import throwaway_postgres
 
@@ -163,12 +163,18 @@ def app_servers(env: dict[str, str], count: int, *, cpu: str, logs: Path,
             node.process.wait(timeout=30)
 
 
+class AnchorListener(PageListener):
+    """A listener of the anchor, counted apart from the app's while both are connected."""
+
+    arrivals: collections.Counter[int] = collections.Counter()
+
+
 @contextlib.contextmanager
-def anchor_server(size: int, logs: Path) -> Iterator[Node]:
+def anchor_server(logs: Path) -> Iterator[Node]:
     log = (logs / "anchor.log").open("wb")
     process = subprocess.Popen(
         ["taskset", "-c", "0", sys.executable, str(REPO / "bench" / "anchor.py"),
-         "--port", str(ANCHOR_PORT), "--size", str(size)], stdout=log, stderr=subprocess.STDOUT)
+         "--port", str(ANCHOR_PORT)], stdout=log, stderr=subprocess.STDOUT)
     try:
         yield Node("anchor", ANCHOR_PORT, process)
     finally:
@@ -176,11 +182,12 @@ def anchor_server(size: int, logs: Path) -> Iterator[Node]:
         process.wait(timeout=30)
 
 
-async def open_page(node: Node, path: str, cookie: str, *, synced: bool = False) -> PageListener:
+async def open_page(node: Node, path: str, cookie: str, *, synced: bool = False,
+                    kind: type[PageListener] = PageListener) -> PageListener:
     """A page upgraded to a WebSocket; with `synced`, once it also got its `state`."""
     loop = asyncio.get_running_loop()
     _transport, page = await loop.create_connection(
-        lambda: PageListener(path, node.port, cookie), "127.0.0.1", node.port)
+        lambda: kind(path, node.port, cookie), "127.0.0.1", node.port)
     await asyncio.wait_for(page.opened, 120)
     if synced:
         await asyncio.wait_for(page.synced, 120)
@@ -222,6 +229,7 @@ class Figures:
     storm_s: float | None = None
     storm_synced: int = 0
     anchor_p99: float = float("nan")
+    anchor_baseline_kib: int = 0
     floor_us: float = float("nan")
 
 
@@ -230,9 +238,12 @@ def owner_command(song_id: int) -> Callable[[int], str]:
 
 
 async def run_app(env: dict[str, str], dsn: str, cookies: dict[str, str], figures: Figures, *, nodes: int,
-                  actions: int, storm: bool, logs: Path, profile: str | None, share: float | None = None) -> None:
+                  actions: int, storm: bool, logs: Path, profile: str | None, share: float | None = None,
+                  anchor: bool = False) -> None:
+    """The app's run; with `anchor`, the anchor's actions alternate with the app's (same load on the machine)."""
     listeners = figures.listeners
     Listener.arrivals.clear()
+    AnchorListener.arrivals.clear()
     limit = f", each limited to {share} of a core" if share else ""
     print(f"\n== app: {listeners} listeners on {nodes} node(s){limit}, owner on node A, {actions} actions ==")
     db = await asyncpg.connect(dsn)
@@ -283,7 +294,14 @@ async def run_app(env: dict[str, str], dsn: str, cookies: dict[str, str], figure
             await asyncio.sleep(1.0)
         command = owner_command(song_id)
         delivered_before = {name: sum(page.messages for page in group) for name, group in groups.items()}
-        run = await act(cluster, everyone, actions, lambda number: owner.send_text(command(number)))
+        with contextlib.ExitStack() as stack:
+            sides = [Side(cluster, everyone, lambda number: owner.send_text(command(number)))]
+            if anchor:
+                sides.append(await anchor_side(stack, everyone, figures, logs))
+            runs = await act_alternating(sides, actions)
+            if anchor:
+                anchor_report(sides[1], runs[1], figures)
+        run = runs[0]
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=30)
@@ -295,7 +313,8 @@ async def run_app(env: dict[str, str], dsn: str, cookies: dict[str, str], figure
             seen = report(node, group, run, baseline[node.name], "same-node" if node is cluster[0] else "cross-node")
             figures.app_p99[node.name] = p99(seen)
             figures.missing += len(group) * actions - len(seen)
-            delivered = sum(page.messages for page in group) - delivered_before[node.name]
+            delivered = (run.messages if nodes == 1 else
+                         sum(page.messages for page in group) - delivered_before[node.name])
             figures.cpu_per_message_us[node.name] = run.server_cpu[node.name] / max(1, delivered) * 1e6
             print(f"  server CPU per delivered message: {figures.cpu_per_message_us[node.name]:.1f} us")
         print_client_cost(run)
@@ -326,23 +345,27 @@ async def reconnect_storm(pages: list[PageListener], open_listener: Callable[[in
     pages[:] = back
 
 
-async def run_anchor(figures: Figures, *, actions: int, logs: Path) -> None:
-    Listener.arrivals.clear()
-    size = figures.playback_size or 300
-    print(f"\n== anchor: websockets broadcast() of a {size}-byte frame to {figures.listeners} sockets ==")
-    with anchor_server(size, logs) as node:
-        await wait_for_port(node, time.monotonic() + 30)
-        owner = await open_page(node, "/live?owner=1", "")
-        baseline = node.rss_kib()
-        everyone = await connect_all(figures.listeners, lambda _number: open_page(node, "/live", ""))
-        await asyncio.sleep(1.0)
-        run = await act([node], everyone, actions, lambda number: owner.send_text(f"action {number}"))
-        seen = report(node, everyone, run, baseline, "anchor")
-        figures.anchor_p99 = p99(seen)
-        print_client_cost(run)
-        for page in [owner, *everyone]:
-            if page.transport is not None:
-                page.transport.close()
+async def anchor_side(stack: contextlib.ExitStack, pages: list[PageListener], figures: Figures,
+                      logs: Path) -> Side:
+    """The anchor started and its listeners connected; each action broadcasts the app's last `playback` size."""
+    node = stack.enter_context(anchor_server(logs))
+    await wait_for_port(node, time.monotonic() + 30)
+    owner = await open_page(node, "/live?owner=1", "", kind=AnchorListener)
+    node.listeners.append(owner)
+    figures.anchor_baseline_kib = node.rss_kib()
+    everyone = await connect_all(figures.listeners, lambda _number: open_page(node, "/live", "", kind=AnchorListener))
+    stack.callback(lambda: [page.transport.close() for page in [owner, *everyone] if page.transport is not None])
+    await asyncio.sleep(1.0)
+    return Side([node], everyone,
+                lambda number: owner.send_text(f"{number} {max(page.playback_size for page in pages) or 225}"))
+
+
+def anchor_report(side: Side, run: Actions, figures: Figures) -> None:
+    size = max(page.playback_size for page in side.listeners)
+    print(f"-- anchor, alternating with the app's actions: websockets broadcast() of a {size}-byte frame "
+          f"to {len(side.listeners)} sockets --")
+    figures.anchor_p99 = p99(report(side.nodes[0], side.listeners, run, figures.anchor_baseline_kib, "anchor"))
+    print_client_cost(run)
 
 
 def verdict(name: str, figure: str, target: str, met: bool) -> None:
@@ -417,8 +440,7 @@ async def main() -> None:
         if args.scenario in ("one", "all"):
             one = Figures(args.listeners)
             await run_app(env, dsn, cookies, one, nodes=1, actions=args.actions, storm=not args.no_storm,
-                          logs=Path(scratch), profile=args.profile)
-            await run_anchor(one, actions=args.actions, logs=Path(scratch))
+                          logs=Path(scratch), profile=args.profile, anchor=True)
             one.floor_us = send_floor(args.listeners)
             print(f"\n== floor: one 100-byte send() per socket, {args.listeners} sockets: {one.floor_us:.1f} us ==")
         if args.scenario in ("split", "all"):

@@ -37,7 +37,8 @@ class Listener(asyncio.Protocol):
     """One browser tab: a WebSocket that records when each numbered event arrives."""
 
     arrivals: collections.Counter[int] = collections.Counter()
-    """Receipts per event number over all listeners, so waiting costs O(1), not O(N)."""
+    """Receipts per event number over all listeners (of this class: a subclass may keep its own), so
+    waiting costs O(1), not O(N)."""
 
     def __init__(self, path: str, port: int, cookie: str = "") -> None:
         self.request = (
@@ -99,7 +100,7 @@ class Listener(asyncio.Protocol):
                 seq = self.event_number(payload)
                 if seq is not None:
                     self.received[seq] = now
-                    Listener.arrivals[seq] += 1
+                    type(self).arrivals[seq] += 1
             elif opcode == 0x9:
                 self._send(0xA, payload)
             elif opcode == 0x8:
@@ -227,27 +228,52 @@ class Actions:
     busy: str
 
 
+@dataclass
+class Side:
+    """Servers, their listeners, and how to send action number n to them."""
+
+    nodes: list[Node]
+    listeners: list[Listener]
+    send: Callable[[int], None]
+
+
 async def act(nodes: list[Node], listeners: list[Listener], actions: int,
               send: Callable[[int], None], *, timeout: float = 10.0) -> Actions:
     """Send action 0..actions-1 with `send`, each after every listener got the previous one (or `timeout`)."""
-    cpu_before = {node.name: node.cpu_seconds() for node in nodes}
+    return (await act_alternating([Side(nodes, listeners, send)], actions, timeout=timeout))[0]
+
+
+async def act_alternating(sides: list[Side], actions: int, *, timeout: float = 10.0) -> list[Actions]:
+    """Action n to each side in turn, then n+1: sides compared under the same load on a shared machine.
+
+    Each side's CPU and messages are counted only while its own action is in
+    flight; its listeners' class keeps its own `arrivals`.
+    """
     cores_before = core_times()
-    client_before = time.process_time()
-    messages_before = sum(listener.messages for listener in listeners)
-    sent_at: dict[int, float] = {}
+    cpu = [{node.name: 0.0 for node in side.nodes} for side in sides]
+    client = [0.0 for _ in sides]
+    messages = [0 for _ in sides]
+    sent_at: list[dict[int, float]] = [{} for _ in sides]
     for number in range(actions):
-        sent_at[number] = time.perf_counter()
-        send(number)
-        wait_until = time.monotonic() + timeout
-        while time.monotonic() < wait_until and Listener.arrivals[number] < len(listeners):
-            await asyncio.sleep(0.005)
-        await asyncio.sleep(0.1)
+        for index, side in enumerate(sides):
+            cpu_before = {node.name: node.cpu_seconds() for node in side.nodes}
+            client_before = time.process_time()
+            messages_before = sum(listener.messages for listener in side.listeners)
+            arrivals = type(side.listeners[0]).arrivals
+            sent_at[index][number] = time.perf_counter()
+            side.send(number)
+            wait_until = time.monotonic() + timeout
+            while time.monotonic() < wait_until and arrivals[number] < len(side.listeners):
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(0.1)
+            for node in side.nodes:
+                cpu[index][node.name] += node.cpu_seconds() - cpu_before[node.name]
+            client[index] += time.process_time() - client_before
+            messages[index] += sum(listener.messages for listener in side.listeners) - messages_before
     busy = ", ".join(f"cpu{core} {100 * (1 - idle / total):.0f}%"
                      for core, (idle, total) in enumerate(core_deltas(cores_before, core_times())))
-    return Actions(sent_at=sent_at,
-                   server_cpu={node.name: node.cpu_seconds() - cpu_before[node.name] for node in nodes},
-                   client_cpu=time.process_time() - client_before,
-                   messages=sum(listener.messages for listener in listeners) - messages_before, busy=busy)
+    return [Actions(sent_at=sent_at[index], server_cpu=cpu[index], client_cpu=client[index],
+                    messages=messages[index], busy=busy) for index in range(len(sides))]
 
 
 def latencies(listeners: list[Listener], run: Actions) -> tuple[list[float], int]:
