@@ -28,7 +28,7 @@ async def scan(page: Page, name: str) -> list[dict]:
     violations = await page.evaluate(RUN_AXE)
     blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
     print(f"axe {name}: {len(violations)} violations, {len(blocking)} serious/critical: "
-          + ", ".join(f"{v['id']}({v['impact']})" for v in violations))
+          + ", ".join(f"{v['id']}({v['impact']}) at {v['nodes']}" for v in violations))
     return blocking
 
 
@@ -52,6 +52,10 @@ async def test_no_serious_accessibility_violation_on_any_page(sign_in, song_file
             await page.goto(path)
         await expect(page.locator("#ping-region")).to_have_text("eu-west-2")
         failures[name] = await scan(page, name)
+    await owner.goto("/owner")
+    await owner.emulate_media(color_scheme="dark")
+    await expect(owner.locator("#ping-region")).to_have_text("eu-west-2")
+    failures["profile (owner, dark theme)"] = await scan(owner, "profile (owner, dark theme)")
     visitor = await chromium.new_context(base_url=server.url, viewport=VIEWPORT)
     try:
         signin = await visitor.new_page()
