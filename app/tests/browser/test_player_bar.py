@@ -8,7 +8,7 @@ from playwright.async_api import expect
 from .support import expect_audio_paused, expect_audio_playing, expect_listeners, listen_to, upload_songs
 
 
-async def test_player_bar_names_the_profile_heard_and_stops_listening(sign_in, song_files, server):
+async def test_player_bar_names_the_profile_heard_and_stops_listening(sign_in, song_files, server, save_screenshot):
     owner = await sign_in("owner")
     await upload_songs(owner, song_files)
     listener = await sign_in("listener")
@@ -20,6 +20,8 @@ async def test_player_bar_names_the_profile_heard_and_stops_listening(sign_in, s
     # On the profile heard, the page's own "Stop listening" is the one shown.
     await expect(player.get_by_role("button", name="Stop listening")).to_be_hidden()
     await expect(owner.locator("#player-source")).to_be_hidden()  # the owner hears their own songs
+    await expect(listener.locator("#listeners .badge")).to_have_count(2)
+    await save_screenshot(listener, "screenshot-listener.png", docs=True)
 
     await listener.get_by_role("navigation").get_by_role("link", name="Settings").click()
     await expect(listener.get_by_role("heading", level=1)).to_have_text("Settings")
