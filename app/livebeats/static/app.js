@@ -590,10 +590,10 @@
         const entry = { file, token: null, element: uploadRow(file) };
         entries.push(entry);
         list.append(entry.element);
+        readDuration(entry);
         if (file.size > maxBytes) {
           failEntry(entry, `${file.name} is larger than ${maxBytes / 1048576} MB, the most a song file may be.`);
         } else {
-          readDuration(entry);
           sendFile(entry);
         }
       });
@@ -635,6 +635,8 @@
       error.textContent = message;
       error.hidden = false;
       entry.element.classList.add("failed");
+      // A refused file's (hidden, empty) fields must not stop the others from being saved.
+      entry.element.querySelectorAll(".fields input").forEach((input) => { input.disabled = true; });
       entries = entries.filter((other) => other !== entry);
       refreshSave();
     }
