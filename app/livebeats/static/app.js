@@ -553,6 +553,50 @@
   connect();
 
   // -- upload page ---------------------------------------------------------------------
+  // MPEG audio frame headers (ISO/IEC 11172-3, 13818-3): enough to tell a file's
+  // length from its first frame, using the Xing/Info or VBRI frame count when the
+  // encoder wrote one and the constant bit rate otherwise.
+  const MP3_HEAD_BYTES = 256 * 1024;
+  const BITRATES_KBPS = {
+    "1-1": [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
+    "1-2": [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
+    "1-3": [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+    "2-1": [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
+    "2-2": [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+  };
+  BITRATES_KBPS["2-3"] = BITRATES_KBPS["2-2"];
+  const SAMPLE_RATES = { 1: [44100, 48000, 32000], 2: [22050, 24000, 16000], 2.5: [11025, 12000, 8000] };
+  function mp3Duration(view, fileSize) {
+    let offset = 0;
+    if (view.byteLength >= 10 && view.getUint8(0) === 0x49 && view.getUint8(1) === 0x44 && view.getUint8(2) === 0x33) {
+      const size = [6, 7, 8, 9].reduce((total, index) => (total << 7) | (view.getUint8(index) & 0x7f), 0);
+      offset = 10 + size;
+    }
+    for (; offset + 4 <= view.byteLength; offset += 1) {
+      const header = view.getUint32(offset);
+      if ((header >>> 21) !== 0x7ff) continue;
+      const version = [2.5, null, 2, 1][(header >>> 19) & 3];
+      const layer = [null, 3, 2, 1][(header >>> 17) & 3];
+      const bitrate = version && layer ? BITRATES_KBPS[`${version === 1 ? 1 : 2}-${layer}`][(header >>> 12) & 15] : 0;
+      const sampleRate = version ? SAMPLE_RATES[version][(header >>> 10) & 3] : undefined;
+      if (!bitrate || !sampleRate) continue;
+      const samples = layer === 1 ? 384 : layer === 3 && version !== 1 ? 576 : 1152;
+      const mono = ((header >>> 6) & 3) === 3;
+      const sideInfo = layer !== 3 ? 0 : version === 1 ? (mono ? 17 : 32) : (mono ? 9 : 17);
+      const frames = frameCount(view, offset + 4 + sideInfo) ?? frameCount(view, offset + 36, true);
+      if (frames) return (frames * samples) / sampleRate;
+      return ((fileSize - offset) * 8) / (bitrate * 1000);
+    }
+    return NaN;
+  }
+  function frameCount(view, at, vbri = false) {
+    if (at + 16 > view.byteLength) return null;
+    const tag = String.fromCharCode(...[0, 1, 2, 3].map((index) => view.getUint8(at + index)));
+    if (vbri) return tag === "VBRI" ? view.getUint32(at + 14) : null;
+    if ((tag !== "Xing" && tag !== "Info") || !(view.getUint32(at + 4) & 1)) return null;
+    return view.getUint32(at + 8);
+  }
+
   function setUpUpload() {
     const input = $("files");
     const zone = $("drop-zone");
@@ -616,19 +660,14 @@
     }
     // The browser reads the file's length itself, before the upload finishes; the
     // server's reading (which is what gets stored) replaces it once it answers.
+    // Read from the file's first frame header, not through an <audio> element: the
+    // page's Content-Security-Policy allows no blob: media.
     function showDuration(entry, seconds) {
       if (Number.isFinite(seconds) && seconds > 0) entry.element.querySelector(".file-duration").textContent = formatTime(seconds);
     }
-    function readDuration(entry) {
-      const probe = new Audio();
-      const url = URL.createObjectURL(entry.file);
-      probe.preload = "metadata";
-      probe.addEventListener("loadedmetadata", () => {
-        if (!entry.durationFromServer) showDuration(entry, probe.duration);
-        URL.revokeObjectURL(url);
-      });
-      probe.addEventListener("error", () => URL.revokeObjectURL(url));
-      probe.src = url;
+    async function readDuration(entry) {
+      const seconds = mp3Duration(new DataView(await entry.file.slice(0, MP3_HEAD_BYTES).arrayBuffer()), entry.file.size);
+      if (!entry.durationFromServer) showDuration(entry, seconds);
     }
     function failEntry(entry, message) {
       const error = entry.element.querySelector(".field-error");

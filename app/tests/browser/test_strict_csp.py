@@ -3,9 +3,7 @@ script or style, nothing from elsewhere but the avatars): the browser reports no
 violation while a person uses every page.
 
 The policy is added to each document by Playwright here; once the app sends its
-own, this test keeps checking that the script and styles live within it. Media
-may come from `blob:` URLs: the upload page reads each chosen file's duration from
-one, without sending it anywhere."""
+own, this test keeps checking that the script and styles live within it."""
 
 from __future__ import annotations
 
@@ -18,7 +16,7 @@ from .conftest import AVATAR_URL_PREFIX, CHROMIUM, CHROMIUM_ARGS
 from .support import expect_audio_playing, listen_to, upload_songs
 
 STRICT_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; media-src 'self' blob:; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; media-src 'self'; "
     f"img-src 'self' {AVATAR_URL_PREFIX}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 
