@@ -241,6 +241,9 @@
         if (message.profile_id === listeningProfileId) updatePlayerSource();
         if (message.profile_id === viewedProfileId()) navigate(`/${message.username}`, { push: false });
         break;
+      case "tagline_changed":
+        if (message.profile_id === viewedProfileId() && $("tagline")) $("tagline").textContent = message.tagline;
+        break;
       case "signed_out": location.assign("/signin"); break;
       case "error": showFlash("error", message.message); break;
     }
@@ -316,6 +319,7 @@
     currentSong = song;
     receivedAt = performance.now();
     $("player-controls").hidden = !(song && song.profile_id === userId);
+    if (!song || song.status !== "playing") $("player-resume").hidden = true;
     if (!song) {
       audio.pause();
       audio.removeAttribute("src");
@@ -382,16 +386,23 @@
     autoplayDialog.showModal();
     $("autoplay-listen").focus();
   }
-  autoplayDialog.addEventListener("close", () => {
-    if (focusBeforeDialog && focusBeforeDialog.isConnected) focusBeforeDialog.focus();
-  });
-  $("autoplay-listen").addEventListener("click", () => {
-    autoplayDialog.close();
+  function listenNow() {
     if (currentSong && currentSong.status === "playing") {
       audio.currentTime = serverPosition();
       startPlaying();
     }
+  }
+  // Dismissed with Esc, the dialog leaves a "Listen now" in the player bar.
+  autoplayDialog.addEventListener("close", () => {
+    if (focusBeforeDialog && focusBeforeDialog.isConnected) focusBeforeDialog.focus();
+    $("player-resume").hidden = !(audio.paused && currentSong && currentSong.status === "playing");
   });
+  $("autoplay-listen").addEventListener("click", () => {
+    listenNow();
+    autoplayDialog.close();
+  });
+  $("player-resume").addEventListener("click", listenNow);
+  audio.addEventListener("playing", () => { $("player-resume").hidden = true; });
 
   $("player-prev").addEventListener("click", () => send({ type: "prev" }));
   $("player-next").addEventListener("click", () => send({ type: "next" }));

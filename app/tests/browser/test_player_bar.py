@@ -57,3 +57,28 @@ async def test_listener_badges_link_to_profiles(sign_in, song_files, server):
     active = owner.get_by_role("navigation").get_by_role("list", name="Active users")
     await expect(active.get_by_role("link", name="owner")).to_be_visible()
     await expect(active.locator("img.avatar")).to_have_count(1)
+
+
+async def test_tagline_song_count_and_listen_buttons_update_live(sign_in, song_files):
+    owner = await sign_in("owner")
+    await upload_songs(owner, song_files)
+    listener = await sign_in("listener")
+    await listen_to(listener, "owner", "eu-west-2")
+    other_tab = await listener.context.new_page()
+    await other_tab.goto("/owner")
+    await expect(other_tab.get_by_role("button", name="Stop listening")).to_be_visible()
+
+    await owner.get_by_role("navigation").get_by_role("link", name="Settings").click()
+    await owner.get_by_label("Tagline").fill("Songs for the morning")
+    await owner.get_by_role("button", name="Save").click()
+    await expect(owner.get_by_role("alert")).to_have_text("Settings updated")
+    await expect(listener.get_by_role("heading", level=1)).to_have_text("Songs for the morning")
+
+    await owner.get_by_role("navigation").get_by_role("link", name="My Songs").click()
+    owner.once("dialog", lambda dialog: dialog.accept())
+    await owner.get_by_title("Delete Evening Tide").click()
+    await expect(listener.locator("#songs-count")).to_have_text("1 song")
+
+    await listener.get_by_role("button", name="Stop listening").click()
+    await expect(other_tab.get_by_role("button", name="Listen", exact=True)).to_be_visible()
+    await expect(other_tab.get_by_role("button", name="Stop listening")).to_be_hidden()

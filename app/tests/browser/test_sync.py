@@ -7,8 +7,10 @@ The gaps are printed (`-s`) as the measured drift between listeners."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-from playwright.async_api import expect
+import pytest
+from playwright.async_api import BrowserContext, Page, expect
 
 from .support import expect_audio_playing, listen_to, position_gap, upload_songs
 
@@ -19,7 +21,31 @@ LATE_BY = 3
 """Seconds a listener waits before clicking (the song goes on meanwhile)."""
 
 
-async def test_late_and_autoplay_blocked_listeners_hear_the_owners_second(sign_in, song_files, autoplay_blocking_chromium):
+@pytest.fixture
+async def reopen_without_a_click() -> AsyncIterator[Callable[[Page], Awaitable[Page]]]:
+    """`await reopen_without_a_click(page)`: the same person comes back in a fresh browser
+    window (same cookies, no click on the page yet), at the profile they listen to; the
+    server says they are listening, the browser refuses to play.
+
+    A new tab of the same window would not do: Chromium lets a tab autoplay once the
+    person has interacted with the site in that window."""
+    windows: list[BrowserContext] = []
+
+    async def reopen(page: Page) -> Page:
+        origin = "/".join(page.url.split("/", 3)[:3])
+        fresh = await page.context.browser.new_context(base_url=origin, storage_state=await page.context.storage_state())
+        windows.append(fresh)
+        await page.context.close()
+        later = await fresh.new_page()
+        await later.goto("/owner")
+        return later
+
+    yield reopen
+    for window in windows:
+        await window.close()
+
+
+async def test_late_and_autoplay_blocked_listeners_hear_the_owners_second(sign_in, song_files, autoplay_blocking_chromium, reopen_without_a_click):
     owner = await sign_in("owner")
     await upload_songs(owner, song_files)
     await expect_audio_playing(owner)
@@ -32,11 +58,7 @@ async def test_late_and_autoplay_blocked_listeners_hear_the_owners_second(sign_i
     blocked = await sign_in("blocked", browser=autoplay_blocking_chromium)
     await listen_to(blocked, "owner", "eu-west-2")  # the click allows sound in this document
     await expect_audio_playing(blocked)
-    await blocked.close()
-    # The same person opens the app in a new tab, where they have not clicked yet:
-    # the server says they are listening, the browser refuses to play.
-    blocked = await blocked.context.new_page()
-    await blocked.goto("/owner")
+    blocked = await reopen_without_a_click(blocked)
     dialog = blocked.get_by_role("dialog")
     await expect(dialog).to_be_visible()
     await expect(dialog.get_by_role("button", name="Listen now")).to_be_focused()
@@ -65,4 +87,28 @@ async def test_a_listener_that_fell_behind_is_pulled_back(sign_in, song_files):
     await asyncio.sleep(AFTER_JOINING)
     gap = await position_gap(owner, listener)
     print(f"drift vs owner after falling 4 s behind: {gap:.3f} s")
+    assert gap <= IN_SYNC, gap
+
+
+async def test_dismissing_the_autoplay_dialog_leaves_listen_now_in_the_player_bar(sign_in, song_files, autoplay_blocking_chromium, reopen_without_a_click):
+    owner = await sign_in("owner")
+    await upload_songs(owner, song_files)
+    listener = await sign_in("blocked", browser=autoplay_blocking_chromium)
+    await listen_to(listener, "owner", "eu-west-2")
+    listener = await reopen_without_a_click(listener)
+    dialog = listener.get_by_role("dialog")
+    await expect(dialog).to_be_visible()
+    await expect(dialog.get_by_role("button", name="Listen now")).to_be_focused()
+
+    await listener.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    resume = listener.get_by_role("contentinfo", name="Player").get_by_role("button", name="Listen now")
+    await expect(resume).to_be_visible()
+    await asyncio.sleep(LATE_BY)  # the song plays on while this listener has not clicked
+    await resume.click()
+    await expect_audio_playing(listener)
+    await expect(resume).to_be_hidden()
+    await asyncio.sleep(AFTER_JOINING)
+    gap = await position_gap(owner, listener)
+    print(f"drift vs owner after Esc, then Listen now in the player bar: {gap:.3f} s")
     assert gap <= IN_SYNC, gap
