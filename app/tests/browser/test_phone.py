@@ -54,3 +54,15 @@ async def test_every_page_fits_a_phone_and_songs_reorder_by_tapping(sign_in, son
     await expect(listener.get_by_role("contentinfo", name="Player")).to_contain_text("Listening to owner")
     await expect_fits_a_phone(listener, "profile without songs, player bar listening")
     await save_screenshot(listener, "screenshot-phone-player.png")
+
+
+async def test_the_layout_holds_at_every_width(sign_in, song_files, save_screenshot):
+    owner = await sign_in("owner")
+    await upload_songs(owner, song_files)
+    for width in (320, 375, 600, 768, 1024, 1440, 1920):
+        await owner.set_viewport_size({"width": width, "height": 800})
+        sizes = await owner.evaluate(OVERFLOW)
+        assert sizes["scroll"] <= sizes["viewport"], f"the profile scrolls sideways at {width} px: {sizes}"
+    await owner.emulate_media(color_scheme="dark")
+    await owner.set_viewport_size({"width": 1280, "height": 800})
+    await save_screenshot(owner, "screenshot-dark.png")
