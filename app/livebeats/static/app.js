@@ -119,6 +119,7 @@
     if (!(currentSong && currentSong.status === "playing")) document.title = pageTitle;
     if (push) history.pushState(null, "", finalUrl.href);
     else if (finalUrl.href !== location.href) history.replaceState(null, "", finalUrl.href);
+    shownPage = location.pathname + location.search;
     if (push) window.scrollTo(0, 0);
     // Screen readers: move to the new content, as a page load would.
     const heading = $("content").querySelector("h1");
@@ -146,7 +147,11 @@
     event.preventDefault();
     navigate(form.action, { method: "POST", form: new URLSearchParams(new FormData(form)) });
   });
-  window.addEventListener("popstate", () => navigate(location.href, { push: false }));
+  // Going back over an in-page jump (the skip link) changes no page.
+  let shownPage = location.pathname + location.search;
+  window.addEventListener("popstate", () => {
+    if (location.pathname + location.search !== shownPage) navigate(location.href, { push: false });
+  });
 
   // -- the live socket ------------------------------------------------------------
   let socket = null;

@@ -40,8 +40,8 @@ AUTOPLAY_BLOCKED_ARGS = [*(arg for arg in CHROMIUM_ARGS if not arg.startswith("-
                          "--disable-features=MediaEngagementBypassAutoplayPolicies,PreloadMediaEngagementData"]
 """A browser as people have it: sound plays only after the person interacted with the page.
 
-Media engagement is off: after a few visits with playback, Chromium would let the
-test server's origin autoplay, and the "Listen now" path would not be taken."""
+Media engagement is off, so that the test server's playback history cannot earn
+its origin autoplay and skip the "Listen now" path."""
 VIEWPORT = {"width": 1280, "height": 800}
 ARTIFACTS_DIR = APP_DIR.parent / "artifacts" / "browser"
 DOCS_DIR = APP_DIR.parent / "docs"

@@ -19,16 +19,22 @@ IN_SYNC = 0.3
 AFTER_JOINING = 10
 LATE_BY = 3
 """Seconds a listener waits before clicking (the song goes on meanwhile)."""
+AUTOPLAY_DIALOG_SHOWN = "test: the autoplay dialog is shown"
+REPORT_AUTOPLAY_DIALOG = f"""(() => {{
+  const showModal = HTMLDialogElement.prototype.showModal;
+  HTMLDialogElement.prototype.showModal = function () {{
+    showModal.call(this);
+    if (this.id === "autoplay-dialog") console.log({AUTOPLAY_DIALOG_SHOWN!r});
+  }};
+}})()"""
 
 
 @pytest.fixture
 async def reopen_without_a_click() -> AsyncIterator[Callable[[Page], Awaitable[Page]]]:
     """`await reopen_without_a_click(page)`: the same person comes back in a fresh browser
     window (same cookies, no click on the page yet), at the profile they listen to; the
-    server says they are listening, the browser refuses to play.
-
-    A new tab of the same window would not do: Chromium lets a tab autoplay once the
-    person has interacted with the site in that window."""
+    server says they are listening, the browser refuses to play. A fresh window, so
+    that no earlier click on the site can count."""
     windows: list[BrowserContext] = []
 
     async def reopen(page: Page) -> Page:
@@ -37,7 +43,12 @@ async def reopen_without_a_click() -> AsyncIterator[Callable[[Page], Awaitable[P
         windows.append(fresh)
         await page.context.close()
         later = await fresh.new_page()
-        await later.goto("/owner")
+        # Every Playwright call into the page counts as a click there (it evaluates
+        # with a user gesture), so nothing may touch the page until the browser has
+        # refused to play: the page says so in its console, and that is awaited.
+        await later.add_init_script(REPORT_AUTOPLAY_DIALOG)
+        async with later.expect_console_message(lambda message: message.text == AUTOPLAY_DIALOG_SHOWN):
+            await later.goto("/owner")
         return later
 
     yield reopen
