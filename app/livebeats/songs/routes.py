@@ -73,7 +73,10 @@ async def listening_profile(request: Request) -> Response:
     """Who the signed-in user listens to, so the player bar can name and link that
     profile on pages that are not it (the live socket's player carries only its id)."""
     profile_id = request.state.user.active_profile_user_id
-    profile = await services(request).accounts.get(profile_id) if profile_id is not None else None
+    profile = None
+    if profile_id is not None:
+        async with services(request).sessions() as session:
+            profile = await session.get(User, profile_id)
     if profile is None:
         return JSONResponse({"profile_id": None, "username": None})
     return JSONResponse({"profile_id": profile.id, "username": profile.username})
