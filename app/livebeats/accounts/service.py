@@ -144,11 +144,17 @@ class Accounts:
             if errors:
                 raise FormErrors(errors)
             renamed = user.username != username
+            retagged = user.tagline != tagline
             user.username = username
             user.tagline = tagline
         if renamed:
             await self.hub.publish(
                 f"profile:{user_id}", {"type": "profile_renamed", "profile_id": user_id, "username": username}
+            )
+        elif retagged:
+            # Open profile pages show the new tagline at once (a rename reloads them anyway).
+            await self.hub.publish(
+                f"profile:{user_id}", {"type": "tagline_changed", "profile_id": user_id, "tagline": tagline}
             )
         return user
 
