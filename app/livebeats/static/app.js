@@ -452,6 +452,7 @@
   }
   function reorderRows(order) {
     const tbody = $("songs");
+    if (!tbody) return; // a reorder that arrives after moving to a page without the song list
     const focused = document.activeElement;
     order.forEach((id) => {
       const row = tbody.querySelector(`tr[data-song-id="${id}"]`);
