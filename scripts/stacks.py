@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -90,11 +91,13 @@ class Stacks:
             flags.append("--auto-approve")
         self._run([str(CDKTF), verb, *stacks, "--app", f"{sys.executable} main.py", *flags], cwd=REPO)
 
-    def terraform(self, stack: str, *args: str) -> None:
-        self._run(["terraform", *args, "-input=false"], cwd=self.stack_dir(stack))
+    def terraform(self, stack: str, *args: str, data_dir: Path | None = None) -> None:
+        """Terraform in the stack's directory; ``data_dir`` in place of its ``.terraform`` (TF_DATA_DIR)."""
+        env = self.env if data_dir is None else {**self.env, "TF_DATA_DIR": str(data_dir)}
+        self._run(["terraform", *args, "-input=false"], cwd=self.stack_dir(stack), env=env)
 
-    def _run(self, command: list[str], *, cwd: Path) -> None:
-        result = subprocess.run(command, cwd=cwd, env=self.env)
+    def _run(self, command: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> None:
+        result = subprocess.run(command, cwd=cwd, env=env or self.env)
         if result.returncode != 0:
             raise DeployError(f"`{' '.join(command[:3])} …` failed (exit {result.returncode}) in {cwd}")
 
@@ -120,14 +123,21 @@ class Stacks:
 
     @contextmanager
     def local_backend(
-        self, stack: str, state: Path, imports: Sequence[dict[str, str]] = (), *, migrate: bool = False
+        self,
+        stack: str,
+        state: Path,
+        imports: Sequence[dict[str, str]] = (),
+        *,
+        migrate: bool = False,
+        data_dir: Path | None = None,
     ) -> Iterator[None]:
         """Run ``stack`` on a local state file (and optional import blocks) instead of its S3 backend.
 
         Terraform override files replace the backend block of the synthesized configuration
         (https://developer.hashicorp.com/terraform/language/files/override); they are removed
         again afterwards, so the next ``init`` sees the S3 backend. ``migrate`` copies the
-        current (S3) state into the local file first.
+        current (S3) state into the local file first. ``data_dir`` keeps this backend out of
+        the stack's ``.terraform``, which cdktf then finds still on S3.
         """
         state.parent.mkdir(parents=True, exist_ok=True)
         written = [self.stack_dir(stack) / "local_backend_override.tf.json"]
@@ -136,7 +146,8 @@ class Stacks:
             written.append(self.stack_dir(stack) / "adopt_imports.tf.json")
             written[1].write_text(json.dumps({"import": list(imports)}))
         try:
-            self.terraform(stack, "init", *(("-migrate-state", "-force-copy") if migrate else ("-reconfigure",)))
+            init = ("-migrate-state", "-force-copy") if migrate else ("-reconfigure",)
+            self.terraform(stack, "init", *init, data_dir=data_dir)
             yield
         finally:
             for path in written:
@@ -246,14 +257,14 @@ class Stacks:
         """Plan against an empty (or the given local) state: the stack's backend does not exist yet."""
         print(f"\n{stack}: planned against {'the local state ' + str(state) if state else 'an empty state'} "
               f"(no state in s3://{self.config.state_bucket} yet)")
-        empty = self.outdir / f"{stack}.preview.tfstate"
-        empty.unlink(missing_ok=True)
+        preview = self.outdir / "preview" / stack
+        shutil.rmtree(preview, ignore_errors=True)
         imports = self.adoption_imports() if stack == BOOTSTRAP and state is None and self.bucket_status() == "ours" else []
         try:
-            with self.local_backend(stack, state or empty, imports):
-                self.terraform(stack, "plan", "-lock=false")
+            with self.local_backend(stack, state or preview / "empty.tfstate", imports, data_dir=preview / "data"):
+                self.terraform(stack, "plan", "-lock=false", data_dir=preview / "data")
         finally:
-            empty.unlink(missing_ok=True)
+            shutil.rmtree(preview, ignore_errors=True)
 
     # --- destroy ------------------------------------------------------------------
 

@@ -71,13 +71,20 @@ class Deployment:
         env = dict(self.env)
         if cwd is not None and cwd.resolve() != REPO:
             env.pop("CDKTF_OUTPUT")
+        return self._run(step, ["make", "--no-print-directory", *targets], cwd=cwd or REPO, env=env)
+
+    def cdktf_sh(self, step: str, *args: str) -> str:
+        """``scripts/cdktf.sh <args>``, for what has no make target (``destroy bootstrap``)."""
+        return self._run(step, [str(REPO / "scripts" / "cdktf.sh"), *args], cwd=REPO, env=self.env)
+
+    def _run(self, step: str, command: list[str], *, cwd: Path, env: dict[str, str]) -> str:
         done_at: dict[str, float] = {}
         current_stack = ""
         lines = []
         started = time.monotonic()
         with subprocess.Popen(
-            ["make", "--no-print-directory", *targets],
-            cwd=cwd or REPO,
+            command,
+            cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -97,7 +104,7 @@ class Deployment:
         output = "".join(lines)
         (self.logs / f"{step}.log").write_text(output)
         self.timings[step] = {"total": round(time.monotonic() - started, 1), "done_at": done_at}
-        assert returncode == 0, f"make {' '.join(targets)} failed (log: {self.logs / step}.log):\n{output[-6000:]}"
+        assert returncode == 0, f"{' '.join(command)} failed (log: {self.logs / step}.log):\n{output[-6000:]}"
         return output
 
     def plan(self, stack: str) -> tuple[int, str]:
@@ -215,18 +222,25 @@ def undeployed(emulator_url: str) -> Deployment:
 @pytest.fixture(scope="session")
 def deployment(undeployed: Deployment) -> Iterator[Deployment]:
     """bootstrap, then foundation database app routing, deployed once per session with ``make deploy``;
-    at the end destroyed with ``make destroy``, then nothing of ours may be left."""
+    at the end destroyed with ``make destroy``, then nothing of ours may be left but the state
+    bucket, which ``scripts/cdktf.sh destroy bootstrap`` removes last."""
     deployment = undeployed
     deployment.make("deploy", "deploy")
     deployment.deployed = True
     yield deployment
-    with lingering_accelerator_interfaces(deployment) as report:
-        deployment.make("destroy", "destroy")
-    TIMINGS.parent.mkdir(exist_ok=True)
-    TIMINGS.write_text(json.dumps(deployment.timings, indent=2) + "\n")
-    print(f"\ndeploy timings (s), also in {TIMINGS}:\n{json.dumps(deployment.timings, indent=2)}")
-    assert report["deleted_before_subnets"], report
-    assert_nothing_of_ours_left(deployment)
+    try:
+        with lingering_accelerator_interfaces(deployment) as report:
+            deployment.make("destroy", "destroy")
+        assert report["deleted_before_subnets"], f"foundation's subnets went before the interfaces in them: {report}"
+        assert_nothing_of_ours_left(deployment)
+        # Last, the state bucket, whose own state must first move out of it.
+        deployment.cdktf_sh("destroy-bootstrap", "destroy", "bootstrap")
+        assert deployment.client("s3", deployment.config.primary_region).list_buckets()["Buckets"] == []
+        assert not list((REPO / ".local").glob("bootstrap-*.tfstate")), "bootstrap's local state was left behind"
+    finally:
+        TIMINGS.parent.mkdir(exist_ok=True)
+        TIMINGS.write_text(json.dumps(deployment.timings, indent=2) + "\n")
+        print(f"\ndeploy timings (s), also in {TIMINGS}:\n{json.dumps(deployment.timings, indent=2)}")
 
 
 class lingering_accelerator_interfaces:
