@@ -15,4 +15,5 @@ if [ ! -x .venv/bin/python ]; then
   exit 1
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONUNBUFFERED=1
 exec .venv/bin/python scripts/stacks.py "$@"

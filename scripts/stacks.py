@@ -275,7 +275,8 @@ class Stacks:
             self.cdktf("destroy", *first)
         if FOUNDATION in stacks:
             self.wait_for_accelerator_cleanup()
-            self.cdktf("destroy", FOUNDATION)
+            # Its dependants are destroyed by now (or were never deployed).
+            self.cdktf("destroy", FOUNDATION, "--ignore-missing-stack-dependencies")
         if BOOTSTRAP in stacks:
             self.destroy_bootstrap()
 

@@ -22,9 +22,8 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +42,6 @@ STACK_DONE = re.compile(r"(Apply|Destroy) complete!")
 TERMINAL_NOISE = re.compile(
     r"\x1b\[[0-9;]*[A-Za-z]|^\S\s+(Starting|Synthesizing|Processing).*$|^\d+ Stacks? (deploying|destroying).*$"
 )
-# Seconds between the endpoint groups' deletion and the removal of the interfaces
-# Global Accelerator leaves behind (on AWS: minutes).
-LINGERING_INTERFACE_SECONDS = 20
 
 
 class Deployment:
@@ -61,23 +57,28 @@ class Deployment:
         self.timings: dict[str, Any] = {}
         self.deployed = False
 
-    def make(self, step: str, *targets: str, cwd: Path | None = None) -> str:
+    def make(
+        self, step: str, *targets: str, cwd: Path | None = None, on_line: Callable[[str], None] | None = None
+    ) -> str:
         """``make <targets>`` as a user runs it, in the repo or another clone; asserts it succeeds.
 
         Keeps the output in ``logs/<step>.log`` and, per stack, when its apply or destroy
         completed (cdktf works through the stacks one after another, in dependency order).
-        In another clone the synth directory is that clone's own ``cdktf.out``.
+        In another clone the synth directory is that clone's own ``cdktf.out``. ``on_line``
+        sees each line of output as it comes.
         """
         env = dict(self.env)
         if cwd is not None and cwd.resolve() != REPO:
             env.pop("CDKTF_OUTPUT")
-        return self._run(step, ["make", "--no-print-directory", *targets], cwd=cwd or REPO, env=env)
+        return self._run(step, ["make", "--no-print-directory", *targets], cwd=cwd or REPO, env=env, on_line=on_line)
 
     def cdktf_sh(self, step: str, *args: str) -> str:
         """``scripts/cdktf.sh <args>``, for what has no make target (``destroy bootstrap``)."""
         return self._run(step, [str(REPO / "scripts" / "cdktf.sh"), *args], cwd=REPO, env=self.env)
 
-    def _run(self, step: str, command: list[str], *, cwd: Path, env: dict[str, str]) -> str:
+    def _run(
+        self, step: str, command: list[str], *, cwd: Path, env: dict[str, str], on_line: Callable[[str], None] | None = None
+    ) -> str:
         done_at: dict[str, float] = {}
         current_stack = ""
         lines = []
@@ -95,7 +96,9 @@ class Deployment:
                 if not line.strip():
                     continue
                 lines.append(line + "\n")
-                first_word = line.strip().split(" ", 1)[0]
+                if on_line is not None:
+                    on_line(line)
+                first_word = line.strip().split(" ", 1)[0].rstrip(":")
                 if first_word in ("bootstrap", *STACKS):
                     current_stack = first_word
                 if current_stack and STACK_DONE.search(line):
@@ -229,9 +232,12 @@ def deployment(undeployed: Deployment) -> Iterator[Deployment]:
     deployment.deployed = True
     yield deployment
     try:
-        with lingering_accelerator_interfaces(deployment) as report:
-            deployment.make("destroy", "destroy")
-        assert report["deleted_before_subnets"], f"foundation's subnets went before the interfaces in them: {report}"
+        interfaces = LingeringAcceleratorInterfaces(deployment)
+        interfaces.create()
+        deployment.make("destroy", "destroy", on_line=interfaces.on_line)
+        assert interfaces.deleted_while_subnets_existed, (
+            f"make destroy did not wait for Global Accelerator's interfaces {interfaces.interfaces}"
+        )
         assert_nothing_of_ours_left(deployment)
         # Last, the state bucket, whose own state must first move out of it.
         deployment.cdktf_sh("destroy-bootstrap", "destroy", "bootstrap")
@@ -243,25 +249,25 @@ def deployment(undeployed: Deployment) -> Iterator[Deployment]:
         print(f"\ndeploy timings (s), also in {TIMINGS}:\n{json.dumps(deployment.timings, indent=2)}")
 
 
-class lingering_accelerator_interfaces:
+class LingeringAcceleratorInterfaces:
     """Global Accelerator's client-IP-preservation interfaces, as AWS leaves them after a destroy.
 
     AWS creates one in every subnet of an endpoint and deletes it some minutes after the
-    endpoint group is gone; until then the subnet cannot be deleted. Made here with the
-    tag AWS puts on them, and deleted LINGERING_INTERFACE_SECONDS after the database (the
-    last stack before foundation) is gone: ``make destroy`` must wait for that before it
-    destroys foundation, so each subnet must still exist when its interface goes.
+    endpoint group is gone; until then the subnet cannot be deleted. They are made here
+    with the tag AWS puts on them, and deleted only once ``make destroy`` says it waits
+    for them: each subnet must then still exist (foundation not destroyed yet). Without
+    the wait they are never deleted, and the subnets go first.
     """
+
+    WAITING = "waiting for Global Accelerator to delete"
 
     def __init__(self, deployment: Deployment) -> None:
         self.deployment = deployment
-        self.report: dict[str, Any] = {"deleted_before_subnets": False, "interfaces": []}
-        self._thread = threading.Thread(target=self._remove_later, daemon=True)
-        self._stop = threading.Event()
+        self.interfaces: list[tuple[str, str, str]] = []
+        self.deleted_while_subnets_existed = False
 
-    def __enter__(self) -> dict[str, Any]:
-        config = self.deployment.config
-        for region in config.regions:
+    def create(self) -> None:
+        for region in self.deployment.config.regions:
             ec2 = self.deployment.client("ec2", region)
             for load_balancer in self.deployment.client("elbv2", region).describe_load_balancers()["LoadBalancers"]:
                 for zone in load_balancer["AvailabilityZones"]:
@@ -272,29 +278,18 @@ class lingering_accelerator_interfaces:
                             {"ResourceType": "network-interface", "Tags": [{"Key": "AWSServiceName", "Value": "GlobalAccelerator"}]}
                         ],
                     )["NetworkInterface"]
-                    self.report["interfaces"].append((region, interface["NetworkInterfaceId"], zone["SubnetId"]))
-        assert self.report["interfaces"], "no load balancer subnets to put interfaces in"
-        self._thread.start()
-        return self.report
+                    self.interfaces.append((region, interface["NetworkInterfaceId"], zone["SubnetId"]))
+        assert self.interfaces, "no load balancer subnets to put interfaces in"
 
-    def _remove_later(self) -> None:
-        rds = self.deployment.client("rds", self.deployment.config.primary_region)
-        while rds.describe_db_instances()["DBInstances"]:
-            if self._stop.wait(2):
-                return
-        if self._stop.wait(LINGERING_INTERFACE_SECONDS):
+    def on_line(self, line: str) -> None:
+        if self.WAITING not in line or self.deleted_while_subnets_existed:
             return
-        subnets_left = True
-        for region, interface_id, subnet_id in self.report["interfaces"]:
+        subnets_exist = True
+        for region, interface_id, subnet_id in self.interfaces:
             ec2 = self.deployment.client("ec2", region)
-            subnets_left &= bool(ec2.describe_subnets(Filters=[{"Name": "subnet-id", "Values": [subnet_id]}])["Subnets"])
+            subnets_exist &= bool(ec2.describe_subnets(Filters=[{"Name": "subnet-id", "Values": [subnet_id]}])["Subnets"])
             ec2.delete_network_interface(NetworkInterfaceId=interface_id)
-        self.report["deleted_before_subnets"] = subnets_left
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        if exc_type is not None:
-            self._stop.set()
-        self._thread.join(timeout=COMMAND_TIMEOUT_SECONDS)
+        self.deleted_while_subnets_existed = subnets_exist
 
 
 def assert_nothing_of_ours_left(deployment: Deployment) -> None:

@@ -1,5 +1,6 @@
-"""What a user can do before anything is deployed: the state bucket's name, ``make diff``,
-and that deploying asks for nothing but what deploying needs.
+"""What a user meets before anything is deployed: the state bucket's name, ``make diff``,
+deploying asking for nothing but what deploying needs, and a state bucket left by an
+earlier version (its state lost) being adopted.
 
 Runs on the session's emulator before ``deployment`` deploys into it (this file sorts first).
 """
@@ -49,3 +50,30 @@ def test_deploy_diff_and_destroy_install_no_system_packages(tmp_path) -> None:
         assert "sync --dev" in plan and "npm ci" in plan and "check-terraform.sh" in plan, plan
         for unwanted in ("install-system-packages", "apt-get", "postgresql", "chromium"):
             assert unwanted not in plan, f"make {target} would run {unwanted}:\n{plan}"
+
+
+def test_a_state_bucket_without_its_state_is_adopted_not_created_again(undeployed: Deployment, tmp_path) -> None:
+    # An earlier version kept bootstrap's state in cdktf.out/: on a fresh clone the bucket
+    # exists and its state does not. Made here by deploying, then deleting that state.
+    env = undeployed.env | {"STATE_BUCKET": "livebeats-adoption-check", "CDKTF_OUTPUT": str(tmp_path / "cdktf.out")}
+    s3 = undeployed.client("s3", undeployed.config.primary_region)
+
+    def cdktf_sh(*args: str) -> str:
+        result = subprocess.run([str(REPO / "scripts" / "cdktf.sh"), *args], cwd=REPO, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, f"scripts/cdktf.sh {' '.join(args)} failed:\n{(result.stdout + result.stderr)[-4000:]}"
+        return result.stdout
+
+    assert "creating the state bucket" in cdktf_sh("deploy", "bootstrap")
+    for version in s3.list_object_versions(Bucket="livebeats-adoption-check")["Versions"]:
+        s3.delete_object(Bucket="livebeats-adoption-check", Key=version["Key"], VersionId=version["VersionId"])
+
+    adopted = cdktf_sh("deploy", "bootstrap")
+    assert "exists without its state: importing it" in adopted and "7 imported, 0 added" in adopted, adopted[-4000:]
+    plan = subprocess.run(
+        ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color"],
+        cwd=tmp_path / "cdktf.out" / "stacks" / "bootstrap", env=env, capture_output=True, text=True,
+    )
+    assert plan.returncode == 0, plan.stdout[-4000:] + plan.stderr
+
+    cdktf_sh("destroy", "bootstrap")
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == []
