@@ -73,9 +73,8 @@ class Stacks:
         self.env = env
         self.outdir = Path(env.get("CDKTF_OUTPUT") or REPO / "cdktf.out").resolve()
         self.cli_flags: list[str] = ["--skip-provider-lock"] if "TF_CLI_CONFIG_FILE" in env else []
-        session_config = Config(s3={"addressing_style": "path"} if config.s3_use_path_style else {})
         self._session = boto3.session.Session()
-        self._client_config = session_config
+        self._client_config = Config(s3={"addressing_style": "path"} if config.s3_use_path_style else {})
         # Where bootstrap's state lives while it cannot be in the bucket (first deploy, teardown).
         self.bootstrap_local_state = REPO / ".local" / f"bootstrap-{config.state_bucket}.tfstate"
 
@@ -113,7 +112,7 @@ class Stacks:
         return self.document(stack)["terraform"]["backend"]["s3"]["key"]
 
     def upstream(self, stack: str) -> list[str]:
-        """The stacks whose outputs ``stack`` reads (cdktf's remote-state reads), in stack order."""
+        """The stacks whose outputs ``stack`` reads (cdktf's remote-state reads)."""
         stack_by_key = {self.state_key(s): s for s in self.all_stacks()}
         reads = self.document(stack).get("data", {}).get("terraform_remote_state", {}).values()
         return [stack_by_key[read["config"]["key"]] for read in reads]
