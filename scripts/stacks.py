@@ -81,6 +81,7 @@ class Stacks:
     # --- cdktf and terraform ------------------------------------------------------
 
     def synth(self) -> None:
+        self.outdir.parent.mkdir(parents=True, exist_ok=True)  # cdktf makes only the last directory
         self._run([str(CDKTF), "synth", "--app", f"{sys.executable} main.py", "--output", str(self.outdir)], cwd=REPO)
 
     def cdktf(self, verb: str, *stacks: str) -> None:
