@@ -112,6 +112,8 @@ export AWS_REGION="${PRIMARY_AWS_REGION:-eu-west-2}"
 export S3_USE_PATH_STYLE=true THROWAWAY=true
 export APP_IMAGE="${APP_IMAGE:-livebeats/app:local}"
 export CDKTF_OUTPUT=.local/emulator/cdktf.out
+cli_config="$(scripts/terraform-cli-config.sh)"
+[ -z "$cli_config" ] || export TF_CLI_CONFIG_FILE="$cli_config"
 background deploy scripts/cdktf.sh deploy bootstrap foundation database app routing; deploy_pid=$last_pid
 finish deploy "$deploy_pid"
 
