@@ -64,10 +64,7 @@ def test_a_state_bucket_without_its_state_is_adopted_not_created_again(undeploye
         return result.stdout
 
     assert "creating the state bucket" in cdktf_sh("deploy", "bootstrap")
-    state_key = "livebeats/bootstrap.tfstate"
-    for version in s3.list_object_versions(Bucket="livebeats-adoption-check", Prefix=state_key)["Versions"]:
-        if version["Key"] == state_key:
-            s3.delete_object(Bucket="livebeats-adoption-check", Key=state_key, VersionId=version["VersionId"])
+    s3.delete_object(Bucket="livebeats-adoption-check", Key="livebeats/bootstrap.tfstate")
 
     adopted = cdktf_sh("deploy", "bootstrap")
     assert "exists without its state: importing it" in adopted and "7 imported, 0 added" in adopted, adopted[-4000:]
