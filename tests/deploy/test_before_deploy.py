@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import subprocess
 
+import boto3
+
 from tests.deploy.conftest import REPO, Deployment, fresh_clone
+from tests.emulator.launch import running_emulator
 
 
 def state_bucket(undeployed: Deployment, **settings: str) -> str:
@@ -54,25 +57,27 @@ def test_deploy_diff_and_destroy_install_no_system_packages(tmp_path) -> None:
 
 def test_a_state_bucket_without_its_state_is_adopted_not_created_again(undeployed: Deployment, tmp_path) -> None:
     # An earlier version kept bootstrap's state in cdktf.out/: on a fresh clone the bucket
-    # exists and its state does not. Made here by deploying, then deleting that state.
-    env = undeployed.env | {"STATE_BUCKET": "livebeats-adoption-check", "CDKTF_OUTPUT": str(tmp_path / "cdktf.out")}
-    s3 = undeployed.client("s3", undeployed.config.primary_region)
+    # exists and its state does not. Made here by deploying, then deleting that state, on an
+    # emulator of its own (moto cannot empty a versioned bucket holding delete markers, so
+    # this bucket cannot be destroyed there).
+    with running_emulator(tmp_path / "emulator.log") as url:
+        env = undeployed.env | {
+            "AWS_ENDPOINT_URL": url, "STATE_BUCKET": "livebeats-adoption-check", "CDKTF_OUTPUT": str(tmp_path / "cdktf.out")
+        }
+        s3 = boto3.client("s3", region_name="eu-west-2", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test")
 
-    def cdktf_sh(*args: str) -> str:
-        result = subprocess.run([str(REPO / "scripts" / "cdktf.sh"), *args], cwd=REPO, env=env, capture_output=True, text=True)
-        assert result.returncode == 0, f"scripts/cdktf.sh {' '.join(args)} failed:\n{(result.stdout + result.stderr)[-4000:]}"
-        return result.stdout
+        def cdktf_sh(*args: str) -> str:
+            result = subprocess.run([str(REPO / "scripts" / "cdktf.sh"), *args], cwd=REPO, env=env, capture_output=True, text=True)
+            assert result.returncode == 0, f"scripts/cdktf.sh {' '.join(args)} failed:\n{(result.stdout + result.stderr)[-4000:]}"
+            return result.stdout
 
-    assert "creating the state bucket" in cdktf_sh("deploy", "bootstrap")
-    s3.delete_object(Bucket="livebeats-adoption-check", Key="livebeats/bootstrap.tfstate")
+        assert "creating the state bucket" in cdktf_sh("deploy", "bootstrap")
+        s3.delete_object(Bucket="livebeats-adoption-check", Key="livebeats/bootstrap.tfstate")
 
-    adopted = cdktf_sh("deploy", "bootstrap")
-    assert "exists without its state: importing it" in adopted and "7 imported, 0 added" in adopted, adopted[-4000:]
-    plan = subprocess.run(
-        ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color"],
-        cwd=tmp_path / "cdktf.out" / "stacks" / "bootstrap", env=env, capture_output=True, text=True,
-    )
-    assert plan.returncode == 0, plan.stdout[-4000:] + plan.stderr
-
-    cdktf_sh("destroy", "bootstrap")
-    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == []
+        adopted = cdktf_sh("deploy", "bootstrap")
+        assert "exists without its state: importing it" in adopted and "7 imported, 0 added" in adopted, adopted[-4000:]
+        plan = subprocess.run(
+            ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color"],
+            cwd=tmp_path / "cdktf.out" / "stacks" / "bootstrap", env=env, capture_output=True, text=True,
+        )
+        assert plan.returncode == 0, plan.stdout[-4000:] + plan.stderr
