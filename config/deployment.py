@@ -170,8 +170,9 @@ class DeploymentConfig:
     state_bucket: str = _setting(
         "STATE_BUCKET",
         "livebeats-terraform-state",
-        "S3 bucket holding Terraform state (created by the bootstrap stack); bucket names are global, "
-        "so choose your own on real AWS.",
+        "S3 bucket holding Terraform state (created by the bootstrap stack). scripts/cdktf.sh (make deploy | "
+        "diff | destroy) sets it to <PROJECT_NAME>-tfstate-<account id>-<PRIMARY_AWS_REGION> when unset: bucket "
+        "names are global, so a fixed name would belong to whoever took it first.",
     )
     s3_use_path_style: bool = _setting(
         "S3_USE_PATH_STYLE",
