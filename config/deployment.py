@@ -220,7 +220,7 @@ def load_config(
             value = _aws_cli_region(environ)
         if value is None or (isinstance(value, str) and value.strip() == "" and f.default is None):
             continue
-        raw[f.name] = _parse(name, f.type, value)
+        raw[f.name] = _parse(name, str(f.type), value)  # annotations are strings (__future__ annotations)
     config = DeploymentConfig(**raw)
     _validate(config)
     return config

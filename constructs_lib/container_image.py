@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from cdktf import Fn
 from cdktf_cdktf_provider_aws.data_aws_ecr_authorization_token import DataAwsEcrAuthorizationToken
 from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
 from cdktf_cdktf_provider_aws.ecr_repository import (
@@ -16,7 +17,6 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_docker.image import Image, ImageBuild
 from cdktf_cdktf_provider_docker.provider import DockerProvider, DockerProviderRegistryAuth
 from cdktf_cdktf_provider_docker.registry_image import RegistryImage
-from cdktf import Fn
 from constructs import Construct
 
 # The image platform for each ECS CPU architecture: the image must match the tasks' CPU.

@@ -32,7 +32,8 @@ class ThrowawayPostgresError(RuntimeError):
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _as_cluster_owner(command: list[str]) -> list[str]:

@@ -136,12 +136,13 @@ class Settings(BaseSettings):
                 "DB_SECRET_ARN: the secret supplies the user and password; use it with DB_HOST/DB_PORT/DB_NAME, "
                 "without DATABASE_URL, DB_USERNAME or DB_PASSWORD"
             )
-        if self.app_env != "development":
-            if is_placeholder(self.secret_key_base) or len(self.secret_key_base) < MIN_SECRET_KEY_LENGTH:
-                raise ValueError(
-                    f"SECRET_KEY_BASE: must be at least {MIN_SECRET_KEY_LENGTH} random characters "
-                    "outside development (got a placeholder or a short value)"
-                )
+        if self.app_env != "development" and (
+            is_placeholder(self.secret_key_base) or len(self.secret_key_base) < MIN_SECRET_KEY_LENGTH
+        ):
+            raise ValueError(
+                f"SECRET_KEY_BASE: must be at least {MIN_SECRET_KEY_LENGTH} random characters "
+                "outside development (got a placeholder or a short value)"
+            )
         if self.dev_signin and (self.app_env == "production" or running_on_ecs()):
             raise ValueError(
                 "DEV_SIGNIN: must be false in a deployed configuration "

@@ -6,9 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import pytest
-
 from fake_github import Account
 from support import AppServer, Browser, receive
+from websockets.exceptions import ConnectionClosed
 
 
 async def github_sign_in(browser: Browser, *, forge_state: bool = False):
@@ -143,7 +143,7 @@ async def test_signout_ends_session_and_closes_its_sockets(browsers):
         response = await browser.http.post("/signout", data={"csrf_token": browser.csrf})
         assert response.headers["location"] == "/signin"
         messages = []
-        with pytest.raises(Exception):
+        with pytest.raises(ConnectionClosed):
             while True:
                 messages.append(await socket.recv())
         assert socket.close_code == 4001

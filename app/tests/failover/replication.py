@@ -10,6 +10,7 @@ promote-read-replica.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -18,8 +19,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from livebeats.devdb import POSTGRES_BIN_DIR, SUPERUSER
 from support import free_port
+
+from livebeats.devdb import POSTGRES_BIN_DIR, SUPERUSER
 
 DATABASE = "livebeats"
 
@@ -88,10 +90,8 @@ class Cluster:
 
 
 def _signal(pid: int, number: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, number)
-    except ProcessLookupError:
-        pass
 
 
 def _pids() -> list[int]:
