@@ -1,7 +1,8 @@
 # Live Beats on AWS, two regions, CDK for Terraform (Python).
 #
 #   make up        the whole deployment on a local AWS emulator, then the app on a local PostgreSQL
-#   make test      every test suite (what CI runs)
+#   make test      every test suite (what CI runs), after the gates
+#   make check     the gates (lint, format, types, Dockerfile) and every test that deploys nothing
 #   make deploy | diff | destroy    all stacks, against whatever AWS the environment points at
 #   make synth     write the Terraform JSON of all stacks to cdktf.out/
 #   make cost      the monthly bill of what the current configuration deploys (list prices, idle and loaded)
@@ -26,7 +27,7 @@ RUN := $(PIPENV) run
 .PHONY: help setup up test emulator deploy diff destroy synth cost lock
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 ## Installation ------------------------------------------------------------------
 
@@ -58,8 +59,24 @@ lock: .local/pipenv-$(PIPENV_VERSION)
 up: setup
 	scripts/up.sh
 
-test: setup
+test: setup gates
 	scripts/test.sh
+
+# Lint, format, types (settings in pyproject.toml), the Dockerfile, and the image's locked requirements.
+.PHONY: gates check
+gates: .venv/.synced
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+	$(RUN) hadolint app/Dockerfile
+	$(RUN) python tools/image_requirements.py --check
+
+# The gates, then both test trees without the emulator deploy cycle (tests/deploy) and the state-lock
+# test, which applies a stack to the emulator.
+check: gates node_modules/.installed .local/system-packages
+	PYTHONPATH=$(CURDIR) $(RUN) python -m pytest tests -q --ignore=tests/deploy \
+	  --deselect tests/security/test_state_safety.py::test_concurrent_applies_are_serialized_by_the_lock_file_and_the_state_stays_intact
+	cd app && $(RUN) python -m pytest tests -q
 
 ## Against AWS (or the emulator when AWS_ENDPOINT_URL is set) ---------------------
 
