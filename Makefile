@@ -62,7 +62,8 @@ up: setup
 test: setup gates
 	scripts/test.sh
 
-# Lint, format, types (settings in pyproject.toml), the Dockerfile, and the image's locked requirements.
+# Lint, format, types (settings in pyproject.toml), the Dockerfile, the image's locked requirements and
+# the READMEs' generated configuration tables.
 .PHONY: gates check
 gates: .venv/.synced
 	$(RUN) ruff check .
@@ -70,6 +71,7 @@ gates: .venv/.synced
 	$(RUN) mypy
 	$(RUN) hadolint app/Dockerfile
 	$(RUN) python tools/image_requirements.py --check
+	PYTHONPATH=$(CURDIR):$(CURDIR)/app $(RUN) python tools/config_tables.py --check
 
 # The gates, then both test trees without the emulator deploy cycle (tests/deploy) and the state-lock
 # test, which applies a stack to the emulator.

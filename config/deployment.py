@@ -197,8 +197,20 @@ class DeploymentConfig:
 
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:
-        """(environment name, default, meaning) of every setting, for the README and --help."""
-        return [(f.metadata["env"], repr(f.default), f.metadata["doc"]) for f in fields(cls)]
+        """(environment name, default as written in the README, meaning) of every setting.
+
+        tools/config_tables.py writes README.md's configuration table from it.
+        """
+        return [(f.metadata["env"], _written(f.default), f.metadata["doc"]) for f in fields(cls)]
+
+
+def _written(default: object) -> str:
+    """A default as a user would write it in the environment (``unset`` when there is none)."""
+    if default is None:
+        return "unset"
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    return str(default)
 
 
 def load_config(
