@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from constructs_lib.container_image import context_files, source_digest
+from constructs_lib.build_context import context_files, source_digest
 from tools import image_requirements
 
 APP = Path(__file__).resolve().parents[2] / "app"
