@@ -160,6 +160,14 @@ async def test_signout_requires_csrf_token(browsers):
     assert (await browser.http.get("/profile/settings")).status_code == 200
 
 
+async def test_a_file_posted_as_the_csrf_token_is_refused_not_an_error(browsers):
+    """A form field sent as a file never matches the session's token (it used to raise a 500)."""
+    browser = await browsers("alice")
+    response = await browser.http.post("/signout", files={"csrf_token": ("token.txt", browser.csrf.encode())})
+    assert response.status_code == 303
+    assert (await browser.http.get("/profile/settings")).status_code == 200
+
+
 async def test_callback_url_uses_app_hostname(browsers, github, second_server):
     browser = await browsers(target=second_server)
     start = await browser.http.get("/oauth/github")
