@@ -1,7 +1,8 @@
 # Live Beats on AWS, two regions, CDK for Terraform (Python).
 #
 #   make up        the app on a local PostgreSQL at once, and the whole deployment on a local AWS emulator
-#   make test      every test suite (what CI runs)
+#   make test      every test suite (what CI runs), after the gates
+#   make check     the gates (lint, format, types, Dockerfile) and every test that deploys nothing
 #   make deploy | diff | destroy    all stacks, against whatever AWS the environment points at
 #   make synth     write the Terraform JSON of all stacks to cdktf.out/
 #   make cost      the monthly bill of what the current configuration deploys (list prices, idle and loaded)
@@ -22,6 +23,7 @@ export PIPENV_YES := 1
 export PIPENV_NOSPIN := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export EMULATOR_PORT
+VENV_BIN := .venv/bin/
 
 # pipenv itself: the one on PATH when it is the pinned version, else its own virtual
 # environment in .local/pipenv (no system-wide pip install, which PEP 668 refuses on
@@ -31,7 +33,7 @@ PIPENV = $(shell python3 -m pipenv --version 2>/dev/null | grep -q '$(PIPENV_VER
 .PHONY: help setup deploy-tools terraform up test emulator deploy diff destroy synth cost lock
 
 help:
-	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
 
 ## Installation ------------------------------------------------------------------
 
@@ -76,8 +78,25 @@ lock:
 up:
 	scripts/up.sh
 
-test: setup
+test: setup gates
 	scripts/test.sh
+
+# Lint, format, types (settings in pyproject.toml), the Dockerfile, the image's locked requirements and
+# the READMEs' generated configuration tables.
+.PHONY: gates check
+gates: .venv/.synced
+	$(VENV_BIN)ruff check .
+	$(VENV_BIN)ruff format --check .
+	$(VENV_BIN)mypy
+	$(VENV_BIN)hadolint app/Dockerfile
+	$(VENV_BIN)python tools/image_requirements.py --check
+	PYTHONPATH=$(CURDIR):$(CURDIR)/app $(VENV_BIN)python tools/config_tables.py --check
+
+# The gates, then both test trees without what applies stacks to the emulator: the deploy cycle
+# (tests/deploy) and the state-safety tests (a stack applied, twice at once).
+check: gates node_modules/.installed .local/system-packages
+	PYTHONPATH=$(CURDIR) $(VENV_BIN)python -m pytest tests -q --ignore=tests/deploy --ignore=tests/security/test_state_safety.py
+	cd app && ../.venv/bin/python -m pytest tests -q
 
 ## Against AWS (or the emulator when AWS_ENDPOINT_URL is set) ---------------------
 

@@ -21,9 +21,8 @@ import asyncpg
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
-from sqlalchemy.engine import make_url
-
 from mp3gen import mp3_bytes
+from sqlalchemy.engine import make_url
 from support import AppServer, free_port, receive, run_cli
 
 ROLE = "livebeats_rotating"

@@ -76,8 +76,7 @@ class Accounts:
                 existing.provider_token = identity.token
                 existing.provider_login = identity.login
                 existing.provider_meta = identity.raw
-                user = await session.get(User, existing.user_id)
-                return user
+                return await session.get_one(User, existing.user_id)  # the identity's user (a foreign key)
             email_owner = await session.scalar(select(User.id).where(func.lower(User.email) == identity.email))
             if email_owner is not None:
                 raise InvalidInput(

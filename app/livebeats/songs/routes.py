@@ -23,7 +23,8 @@ FILE_TOO_LARGE = f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the most
 
 
 async def load_profile(request: Request) -> User | None:
-    return await services(request).accounts.by_username(request.path_params["username"])
+    profile: User | None = await services(request).accounts.by_username(request.path_params["username"])
+    return profile
 
 
 def not_found(request: Request) -> Response:
@@ -98,7 +99,7 @@ async def upload_page(request: Request) -> Response:
 
 
 async def _owner_json_request(request: Request) -> User | JSONResponse:
-    user = request.state.user
+    user: User = request.state.user
     if not csrf_valid(request, request.headers.get("x-csrf-token")):
         return json_error("Your page expired; reload it and try again.", 403)
     profile = await load_profile(request)

@@ -17,10 +17,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, Route, async_playwright, expect
-
 from fake_github import Account, FakeGitHub
 from mp3gen import write_mp3
+from playwright.async_api import Browser, Page, Route, async_playwright, expect
 from support import APP_DIR, AppServer
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))

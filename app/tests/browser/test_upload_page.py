@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import base64
 
-from playwright.async_api import expect
-
 from mp3gen import write_mp3
+from playwright.async_api import expect
 
 from .support import open_upload_dialog, song_row
 
@@ -35,7 +34,7 @@ async def test_dropped_files_show_durations_and_upload(sign_in, song_files, serv
 
     entries = page.locator("#upload-list > li")
     await expect(entries).to_have_count(2)
-    for entry, (name, duration) in zip(await entries.all(), [(song_files[0].name, "1:30"), (song_files[1].name, "1:15")]):
+    for entry, (name, duration) in zip(await entries.all(), [(song_files[0].name, "1:30"), (song_files[1].name, "1:15")], strict=True):
         await expect(entry.locator(".file-name")).to_have_text(name)
         await expect(entry.locator(".file-duration")).to_have_text(duration)
         await expect(entry.get_by_label("Title")).not_to_have_value("")
