@@ -40,7 +40,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from config import ConfigError, DeploymentConfig, load_config
 
@@ -351,7 +351,7 @@ def environment() -> tuple[DeploymentConfig, dict[str, str]]:
     if "STATE_BUCKET" not in env and "STATE_BUCKET" not in context:
         try:
             account = boto3.client("sts", region_name=config.primary_region).get_caller_identity()["Account"]
-        except Exception as error:  # no credentials, no network: say which setting avoids the call
+        except (BotoCoreError, ClientError) as error:  # no credentials, no network: say which setting avoids the call
             raise DeployError(
                 f"STATE_BUCKET is not set and the AWS account could not be read to derive it ({error}); "
                 "set AWS credentials, or STATE_BUCKET"
