@@ -6,13 +6,17 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from config import ConfigError, DeploymentConfig, load_config
+
+if TYPE_CHECKING:
+    from cdktf import App
 
 APP_DIRECTORY = Path(__file__).resolve().parent / "app"
 
 
-def build_app(config: DeploymentConfig, *, outdir: str | None = None):
+def build_app(config: DeploymentConfig, *, outdir: str | None = None) -> App:
     """The cdktf App with all five stacks; tests synthesize exactly what users deploy."""
     # Imported here so that a configuration error is reported before the
     # provider bindings (~20 s to load) are.
@@ -67,11 +71,12 @@ def main() -> int:
     return 0
 
 
-def _cdktf_context() -> dict:
+def _cdktf_context() -> dict[str, Any]:
     """The ``context`` object of cdktf.json, which the cdktf CLI passes in CDKTF_CONTEXT_JSON."""
     raw = os.environ.get("CDKTF_CONTEXT_JSON", "{}")
     try:
-        return json.loads(raw)
+        context: dict[str, Any] = json.loads(raw)
+        return context
     except json.JSONDecodeError:
         return {}
 

@@ -170,8 +170,9 @@ class DeploymentConfig:
     state_bucket: str = _setting(
         "STATE_BUCKET",
         "livebeats-terraform-state",
-        "S3 bucket holding Terraform state (created by the bootstrap stack); bucket names are global, "
-        "so choose your own on real AWS.",
+        "S3 bucket holding Terraform state (created by the bootstrap stack). scripts/cdktf.sh (make deploy | "
+        "diff | destroy) sets it to <PROJECT_NAME>-tfstate-<account id>-<PRIMARY_AWS_REGION> when unset: bucket "
+        "names are global, so a fixed name would belong to whoever took it first.",
     )
     s3_use_path_style: bool = _setting(
         "S3_USE_PATH_STYLE",
@@ -197,8 +198,20 @@ class DeploymentConfig:
 
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:
-        """(environment name, default, meaning) of every setting, for the README and --help."""
-        return [(f.metadata["env"], repr(f.default), f.metadata["doc"]) for f in fields(cls)]
+        """(environment name, default as written in the README, meaning) of every setting.
+
+        tools/config_tables.py writes README.md's configuration table from it.
+        """
+        return [(f.metadata["env"], _written(f.default), f.metadata["doc"]) for f in fields(cls)]
+
+
+def _written(default: object) -> str:
+    """A default as a user would write it in the environment (``unset`` when there is none)."""
+    if default is None:
+        return "unset"
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    return str(default)
 
 
 def load_config(
@@ -220,7 +233,7 @@ def load_config(
             value = _aws_cli_region(environ)
         if value is None or (isinstance(value, str) and value.strip() == "" and f.default is None):
             continue
-        raw[f.name] = _parse(name, f.type, value)
+        raw[f.name] = _parse(name, str(f.type), value)  # annotations are strings (__future__ annotations)
     config = DeploymentConfig(**raw)
     _validate(config)
     return config

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.globalaccelerator_accelerator import GlobalacceleratorAccelerator
 from cdktf_cdktf_provider_aws.globalaccelerator_endpoint_group import (
     GlobalacceleratorEndpointGroup,
@@ -71,7 +72,11 @@ class GlobalAccelerator(Construct):
                 health_check_path=health_check_path,
                 health_check_interval_seconds=10,
                 threshold_count=3,
+                # Set once; afterwards the traffic dial is `make failover`'s and
+                # `make failback`'s, so a deploy after a failover cannot send users
+                # back to the region that lost its database.
                 traffic_dial_percentage=100,
+                lifecycle=TerraformResourceLifecycle(ignore_changes=["traffic_dial_percentage"]),
                 endpoint_configuration=[
                     GlobalacceleratorEndpointGroupEndpointConfiguration(
                         endpoint_id=arn, client_ip_preservation_enabled=True, weight=100

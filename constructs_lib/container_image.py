@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from cdktf import Fn
 from cdktf_cdktf_provider_aws.data_aws_ecr_authorization_token import DataAwsEcrAuthorizationToken
 from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
 from cdktf_cdktf_provider_aws.ecr_repository import (
@@ -16,31 +16,12 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_docker.image import Image, ImageBuild
 from cdktf_cdktf_provider_docker.provider import DockerProvider, DockerProviderRegistryAuth
 from cdktf_cdktf_provider_docker.registry_image import RegistryImage
-from cdktf import Fn
 from constructs import Construct
+
+from constructs_lib.build_context import source_digest
 
 # The image platform for each ECS CPU architecture: the image must match the tasks' CPU.
 DOCKER_PLATFORMS = {"ARM64": "linux/arm64", "X86_64": "linux/amd64"}
-
-# Files that do not go into the image (see app/.dockerignore) and so must not change its tag.
-_NOT_IN_IMAGE = {"__pycache__", "tests", ".pytest_cache", "node_modules"}
-
-
-def source_digest(directory: Path, *, platform: str) -> str:
-    """A short digest of the build context and platform: the image tag changes exactly when the image does.
-
-    ECR tags are immutable here, so every change of the source or of the
-    platform must be a new tag, and an unchanged source must keep its tag (no
-    push, no new task definition).
-    """
-    digest = hashlib.sha256(platform.encode())
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        relative = path.relative_to(directory)
-        if _NOT_IN_IMAGE.intersection(relative.parts) or path.suffix == ".pyc" or relative.parts[0].endswith(".egg-info"):
-            continue
-        digest.update(str(relative).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 class ContainerImage(Construct):

@@ -33,8 +33,8 @@ from config.connection_budget import DEPLOYMENT_MAXIMUM_PERCENT
 from constructs_lib.iam import Statement, service_role
 from constructs_lib.logs import retained_log_group
 from constructs_lib.network import ANYWHERE, RegionalNetwork
-from constructs_lib.security_rules import allow_tcp
 from constructs_lib.policy_checks import skip_check
+from constructs_lib.security_rules import allow_tcp
 
 CONTAINER_NAME = "app"
 CONTAINER_PORT = 4000

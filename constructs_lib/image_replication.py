@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import Fn
+from cdktf import Fn, TerraformResource
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.ecr_replication_configuration import (
     EcrReplicationConfiguration,
@@ -52,7 +52,9 @@ def replicate_image(
             ]
         ),
     )
-    image.node.find_child("Push").add_override(
+    push = image.node.find_child("Push")
+    assert isinstance(push, TerraformResource), "ContainerImage's Push is a Terraform resource"
+    push.add_override(
         "depends_on", [f"{replication.terraform_resource_type}.{replication.friendly_unique_id}"]
     )
     return (

@@ -47,7 +47,7 @@ def carve_subnets(vpc_cidr: str, az_count: int) -> dict[str, list[str]]:
     quarters = list(ipaddress.IPv4Network(vpc_cidr).subnets(prefixlen_diff=2))
     return {
         tier: [str(net) for net in list(quarter.subnets(prefixlen_diff=2))[:az_count]]
-        for tier, quarter in zip(TIERS, quarters)
+        for tier, quarter in zip(TIERS, quarters, strict=False)  # the fourth quarter stays free
     }
 
 
@@ -127,7 +127,7 @@ class RegionalNetwork(Construct):
                 Route(self, f"AppEgressRoute{index}", provider=provider, route_table_id=table.id, destination_cidr_block=ANYWHERE, gateway_id=gateway.id)
 
         for tier, tables in (("public", [public_table] * az_count), ("app", app_tables), ("isolated", [isolated_table] * az_count)):
-            for index, (subnet, table) in enumerate(zip(subnets[tier], tables)):
+            for index, (subnet, table) in enumerate(zip(subnets[tier], tables, strict=True)):
                 RouteTableAssociation(
                     self, f"{tier.capitalize()}Association{index}", provider=provider, subnet_id=subnet.id, route_table_id=table.id
                 )
@@ -231,5 +231,5 @@ class RegionalNetwork(Construct):
             log_destination=log_group.arn,
             iam_role_arn=role.role.arn,
             tags={"Name": name},
-            depends_on=[role.policy],
+            depends_on=[role.policy] if role.policy is not None else [],  # never None: the role is allowed its statements
         )

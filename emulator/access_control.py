@@ -152,7 +152,7 @@ def may_list_bucket(response: Any, bucket_name: str) -> bool:
     )
     try:
         request.check_action_permitted(f"arn:{get_partition(response.region)}:s3:::{bucket_name}")
-    except Exception:  # moto raises its service's AccessDenied error, an HTTPException
+    except Exception:  # noqa: BLE001 - moto raises its service's AccessDenied error, an HTTPException
         return False
     return True
 

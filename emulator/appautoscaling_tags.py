@@ -11,6 +11,7 @@ https://docs.aws.amazon.com/autoscaling/application/APIReference/API_TagResource
 from __future__ import annotations
 
 import json
+
 from moto.applicationautoscaling.exceptions import AWSValidationException
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend, FakeScalableTarget
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse

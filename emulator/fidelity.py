@@ -163,10 +163,7 @@ def condition_holds_without_context(condition: dict[str, dict[str, Any]]) -> boo
     """Whether a Condition block holds when none of its keys is in the request."""
     for operator, keys in condition.items():
         for expected in keys.values():
-            if operator == "Null":
-                holds = str(expected).lower() == "true"
-            else:
-                holds = operator.endswith("IfExists")
+            holds = str(expected).lower() == "true" if operator == "Null" else operator.endswith("IfExists")
             if not holds:
                 return False
     return True

@@ -19,12 +19,12 @@ from typing import Any
 # policies such as AmazonECSTaskExecutionRolePolicy then exist, as in AWS.
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
 
-from emulator import access_control, appautoscaling_tags, fidelity, network, secret_versions  # noqa: E402
-from emulator.client_ip_interfaces import DEFAULT_LINGER_SECONDS  # noqa: E402
-from emulator.globalaccelerator import GlobalAcceleratorApp, is_global_accelerator_request  # noqa: E402
+from emulator import access_control, appautoscaling_tags, fidelity, network, secret_versions
+from emulator.client_ip_interfaces import DEFAULT_LINGER_SECONDS
+from emulator.globalaccelerator import GlobalAcceleratorApp, is_global_accelerator_request
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 5010

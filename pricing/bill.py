@@ -538,6 +538,7 @@ FREE: dict[str, str] = {
     "aws_s3_bucket_versioning": "earlier versions are stored objects, within the bucket's stored GB",
     "aws_secretsmanager_secret_version": "priced per secret, not per version",
     "aws_ecr_lifecycle_policy": _CONFIGURATION,
+    "aws_ecr_replication_configuration": "replication itself is free; the copy is stored and transferred like any image (DB_REPLICA)",
     "aws_globalaccelerator_listener": "included in the accelerator's fixed fee",
     "aws_kms_alias": "aliases are free",
     "docker_image": "built on the deploying machine; stored in ECR, priced at the repository",

@@ -12,7 +12,7 @@ def format_bill(bill: Bill, *, title: str) -> str:
     out = [title, ""]
     header = f"{'region':<10} {'stack':<10} {'item':<66} {'idle':>9} {'load':>9}"
     out += [header, "-" * len(header)]
-    for line in sorted(bill.lines, key=lambda l: (l.region, l.stack, l.address, l.item)):
+    for line in sorted(bill.lines, key=lambda item: (item.region, item.stack, item.address, item.item)):
         if line.idle == 0 and line.load == 0 and not line.note:
             continue
         mark = ESTIMATED_MARK if line.estimated else " "
@@ -35,7 +35,7 @@ def format_bill(bill: Bill, *, title: str) -> str:
         f"Assumptions: a month is {table.hours_per_month:g} hours; every resource runs all month;",
         "the 'load' column is the stated load below, the 'idle' column a deployed site nobody uses.",
     ]
-    for (name, idle), (_name, load) in zip(bill.idle_usage.describe(), bill.load_usage.describe()):
+    for (name, idle), (_name, load) in zip(bill.idle_usage.describe(), bill.load_usage.describe(), strict=True):
         out.append(f"  {name:<36} idle {idle:>10}   load {load:>10}")
     out += [
         "",

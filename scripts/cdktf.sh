@@ -1,24 +1,19 @@
 #!/usr/bin/env bash
-# Runs the repo's pinned cdktf CLI inside the pipenv environment.
+# Synthesizes, deploys, previews and destroys the stacks with the repo's pinned cdktf CLI,
+# in the project's Python environment (.venv, made by `make setup` or any make target).
 #
-#   scripts/cdktf.sh synth | deploy STACK... | diff STACK... | destroy STACK... | output STACK...
+#   scripts/cdktf.sh synth | state-bucket | deploy STACK... | diff STACK... | destroy STACK... | output STACK...
 #
-# deploy and destroy run without prompting (the stacks are named explicitly).
-# CDKTF_OUTPUT, when set, is the synth directory (and so where the bootstrap
-# stack's local state lives): the local emulator run keeps its own.
-# Where the Terraform registry is replaced by a local provider mirror (see
-# terraform-cli-config.sh), `terraform providers lock` cannot reach the registry,
-# so the CLI is told to skip it.
+# deploy and destroy run without prompting (the stacks are named explicitly); what each
+# verb does beyond cdktf's own (bootstrap's state, diff before the first deploy, destroy
+# waiting for Global Accelerator) is described in scripts/stacks.py. CDKTF_OUTPUT, when
+# set, is the synth directory (default cdktf.out): the local emulator run keeps its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command="$1"; shift
-cli_config="$(scripts/terraform-cli-config.sh)"
-extra=()
-if [ -n "$cli_config" ]; then
-  export TF_CLI_CONFIG_FILE="$cli_config"
-  case "$command" in deploy|diff|destroy|synth) extra+=(--skip-provider-lock) ;; esac
+if [ ! -x .venv/bin/python ]; then
+  echo "no Python environment in .venv: run a make target (make deploy, make setup) first" >&2
+  exit 1
 fi
-case "$command" in deploy|destroy) extra+=(--auto-approve) ;; esac
-case "$command" in synth) extra=() ;; esac
-[ -z "${CDKTF_OUTPUT:-}" ] || extra+=(--output "$CDKTF_OUTPUT")
-exec python3 -m pipenv run node_modules/.bin/cdktf "$command" "$@" "${extra[@]}"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONUNBUFFERED=1
+exec .venv/bin/python scripts/stacks.py "$@"

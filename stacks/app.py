@@ -12,8 +12,9 @@ from constructs_lib.app_secrets import AppSecrets
 from constructs_lib.container_image import ContainerImage
 from constructs_lib.database import POSTGRES_PORT, PostgresDatabase
 from constructs_lib.database_replica import CrossRegionReplica
-from constructs_lib.image_replication import replicate_image
 from constructs_lib.fargate_service import LoadBalancedFargateService
+from constructs_lib.iam import Statement
+from constructs_lib.image_replication import replicate_image
 from constructs_lib.network import RegionalNetwork
 from constructs_lib.songs_bucket import SongsBucket
 from stacks.base import RemoteStateStack
@@ -97,7 +98,7 @@ class AppStack(RemoteStateStack):
                 "GITHUB_CLIENT_ID": app_secrets["GithubClientId"],
                 "GITHUB_CLIENT_SECRET": app_secrets["GithubClientSecret"],
             }
-            task_statements = [
+            task_statements: list[Statement] = [
                 *self.songs.app_statements(),
                 {"actions": ["secretsmanager:GetSecretValue"], "resources": [credentials_arn]},
             ]

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformOutput, TerraformStack
+from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from config import DeploymentConfig
+from constructs_lib.backend import use_s3_backend
 from constructs_lib.policy_checks import skip_check
 from constructs_lib.private_bucket import PrivateBucket
 from constructs_lib.providers import regional_provider
 
 
 class BootstrapStack(TerraformStack):
-    """The state bucket, versioned so any earlier state can be recovered; its own state stays local.
+    """The state bucket, versioned so any earlier state can be recovered; its own state lives in it too.
 
-    Its state cannot live in the bucket it creates, so it is a local file
-    (``terraform.bootstrap.tfstate``); losing it loses nothing but the ability to
-    destroy the bucket with Terraform.
+    So a fresh clone, a second operator or CI finds it, and never tries to create the
+    bucket again. The bucket cannot hold the state of its own first apply:
+    ``scripts/stacks.py`` applies that one with a local state file, then moves it into
+    the bucket (``terraform init -migrate-state``), and moves it out again before the
+    bucket is destroyed.
     """
 
     def __init__(self, scope: Construct, id: str, *, config: DeploymentConfig) -> None:
         super().__init__(scope, id)
-        LocalBackend(self, path=f"terraform.{id}.tfstate")
+        use_s3_backend(self, config=config, stack_name=id)
         provider = regional_provider(self, alias="primary", region=config.primary_region, config=config)
         self.state = PrivateBucket(
             self, "StateBucket", provider=provider, bucket=config.state_bucket, versioned=True, force_destroy=config.throwaway

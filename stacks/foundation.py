@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from constructs import Construct
 
 from config import DeploymentConfig
 from constructs_lib.network import RegionalNetwork
 from constructs_lib.peering import CrossRegionPeering
 from stacks.base import RemoteStateStack
+
+
+class NetworkSettings(TypedDict):
+    """What both regions' networks share."""
+
+    az_count: int
+    nat_mode: str
+    log_retention_days: int
 
 
 class FoundationStack(RemoteStateStack):
@@ -17,7 +27,9 @@ class FoundationStack(RemoteStateStack):
         super().__init__(scope, id, config=config)
         primary_provider = self.primary_provider()
         secondary_provider = self.secondary_provider()
-        network_settings = {"az_count": config.az_count, "nat_mode": config.nat_mode, "log_retention_days": config.log_retention_days}
+        network_settings = NetworkSettings(
+            az_count=config.az_count, nat_mode=config.nat_mode, log_retention_days=config.log_retention_days
+        )
         self.primary = RegionalNetwork(
             self, "PrimaryNetwork", provider=primary_provider, name=f"{config.project_name}-primary", cidr=config.primary_vpc_cidr, **network_settings
         )

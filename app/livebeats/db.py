@@ -195,7 +195,7 @@ class DatabaseConnector:
                 raise
             except asyncpg.TargetServerAttributeNotMatched:
                 refusals.append(f"{host} is read-only")
-            except (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
+            except (TimeoutError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
                 refusals.append(f"{host}: {error!r}")
             else:
                 self._writer = host

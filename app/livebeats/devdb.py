@@ -15,24 +15,60 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-
-POSTGRES_BIN_DIR = Path(os.environ.get("POSTGRES_BIN_DIR", "/usr/lib/postgresql/15/bin"))
-"""Where initdb/pg_ctl live; override with POSTGRES_BIN_DIR for another version."""
-
-DATABASE_NAME = "livebeats"
-SUPERUSER = "postgres"
 
 
 class ThrowawayPostgresError(RuntimeError):
     """The throwaway cluster could not be created or started."""
 
 
+DATABASE_NAME = "livebeats"
+SUPERUSER = "postgres"
+# Debian and Ubuntu install each major version side by side under this directory (postgresql-common).
+DEBIAN_POSTGRES_ROOT = Path("/usr/lib/postgresql")
+
+
+def _version_key(directory: Path) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else -1 for part in directory.name.split("."))
+
+
+def find_postgres_bin_dir(
+    environ: Mapping[str, str] = os.environ, *, debian_root: Path = DEBIAN_POSTGRES_ROOT
+) -> Path:
+    """Where initdb and pg_ctl live, whatever PostgreSQL version the machine has.
+
+    POSTGRES_BIN_DIR when set; else the newest version in Debian's layout
+    (/usr/lib/postgresql/<version>/bin); else the directory of the ``initdb`` on
+    PATH (Homebrew, Fedora, a source build). Every local cluster (dev server,
+    tests, benchmarks) starts from here, so no other code names a version.
+    """
+    if environ.get("POSTGRES_BIN_DIR"):
+        return Path(environ["POSTGRES_BIN_DIR"])
+    installed = sorted((bin_dir.parent for bin_dir in debian_root.glob("*/bin") if (bin_dir / "initdb").exists()), key=_version_key)
+    if installed:
+        return installed[-1] / "bin"
+    on_path = shutil.which("initdb", path=environ.get("PATH"))
+    if on_path:
+        return Path(on_path).parent
+    raise ThrowawayPostgresError(
+        f"POSTGRES_BIN_DIR: no PostgreSQL found (no initdb under {debian_root}/*/bin nor on PATH); "
+        "install PostgreSQL, any version, or set POSTGRES_BIN_DIR to the directory holding initdb and pg_ctl"
+    )
+
+
+def __getattr__(name: str) -> Path:
+    """``POSTGRES_BIN_DIR``, looked up when first used: importing this module needs no PostgreSQL."""
+    if name == "POSTGRES_BIN_DIR":
+        return find_postgres_bin_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _as_cluster_owner(command: list[str]) -> list[str]:
@@ -84,10 +120,11 @@ def throwaway_postgres(*, database: str = DATABASE_NAME, tls: tuple[bytes, bytes
         certificate = _owned_by_cluster(base_dir / "server.crt", tls[0])
         key = _owned_by_cluster(base_dir / "server.key", tls[1])
         tls_options = f" -c ssl=on -c ssl_cert_file={certificate} -c ssl_key_file={key}"
+    bin_dir = find_postgres_bin_dir()
     started = False
     try:
         _run([
-            str(POSTGRES_BIN_DIR / "initdb"), "-D", str(data_dir), "-U", SUPERUSER,
+            str(bin_dir / "initdb"), "-D", str(data_dir), "-U", SUPERUSER,
             "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
         ])
         server_options = (
@@ -97,12 +134,12 @@ def throwaway_postgres(*, database: str = DATABASE_NAME, tls: tuple[bytes, bytes
             f"{tls_options}"
         )
         _run([
-            str(POSTGRES_BIN_DIR / "pg_ctl"), "-D", str(data_dir), "-l", str(log_file),
+            str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-l", str(log_file),
             "-o", server_options, "-w", "-t", "60", "start",
         ], log_file)
         started = True
         _run([
-            str(POSTGRES_BIN_DIR / "createdb"), "-h", "127.0.0.1", "-p", str(port),
+            str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
             "-U", SUPERUSER, database,
         ])
         yield f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{database}"
@@ -110,7 +147,7 @@ def throwaway_postgres(*, database: str = DATABASE_NAME, tls: tuple[bytes, bytes
         if started:
             subprocess.run(
                 _as_cluster_owner([
-                    str(POSTGRES_BIN_DIR / "pg_ctl"), "-D", str(data_dir),
+                    str(bin_dir / "pg_ctl"), "-D", str(data_dir),
                     "-m", "immediate", "-w", "stop",
                 ]),
                 capture_output=True, check=False,

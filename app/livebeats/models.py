@@ -20,7 +20,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-
 SONG_TEXT_MAX_LENGTH = 255
 """Longest song title or artist, in characters."""
 ATTRIBUTION_MAX_LENGTH = 500
@@ -76,7 +75,7 @@ class Identity(Timestamps, Base):
     provider_login: Mapped[str] = mapped_column(String(255), nullable=False)
     provider_email: Mapped[str] = mapped_column(String(320), nullable=False)
     provider_token: Mapped[str] = mapped_column(Text, nullable=False)
-    provider_meta: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
+    provider_meta: Mapped[dict[str, object]] = mapped_column(JSONB, nullable=False, default=dict)
 
 
 class SongStatus(enum.StrEnum):

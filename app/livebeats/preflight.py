@@ -16,6 +16,9 @@ from livebeats.db import create_engine, open_database
 from livebeats.errors import DATABASE_UNAVAILABLE
 from livebeats.settings import Settings
 
+# What "the database cannot be reached" looks like from here: no answer in time, or a driver error.
+UNREACHABLE: tuple[type[BaseException], ...] = (TimeoutError, *DATABASE_UNAVAILABLE, sqlalchemy.exc.DBAPIError)
+
 CHECK_TIMEOUT_SECONDS = 15.0
 
 
@@ -44,7 +47,7 @@ def database_problem(settings: Settings) -> str | None:
 
     try:
         asyncio.run(asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS))
-    except (TimeoutError, *DATABASE_UNAVAILABLE, sqlalchemy.exc.DBAPIError) as error:
+    except UNREACHABLE as error:
         cause = getattr(error, "orig", None) or error
         detail = (str(cause).splitlines() or [type(cause).__name__])[0][:200] if str(cause) else "no answer in time"
         return (

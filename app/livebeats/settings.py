@@ -54,27 +54,29 @@ class Settings(BaseSettings):
     db_secret_arn: str | None = Field(
         None,
         description='Secrets Manager secret holding JSON {"username", "password"}; read when connecting, '
-        "re-read when the database refuses it. Used with DB_HOST instead of DB_USERNAME/DB_PASSWORD.",
+        "re-read when the database refuses it, so a password change needs no restart. Used with DB_HOST instead of "
+        "DB_USERNAME/DB_PASSWORD (not with DATABASE_URL); the task role needs secretsmanager:GetSecretValue on it.",
     )
     db_secret_region: str | None = Field(None, description="Region of DB_SECRET_ARN (default: the region in the ARN).")
     db_sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] | None = Field(
         None,
-        description="Database TLS, as libpq's sslmode: verify-full checks the CA and the host name "
-        "(default: verify-full with APP_ENV=production, prefer in development).",
+        description="Database TLS, as libpq's sslmode: disable, prefer (TLS if offered, unverified), require (TLS, "
+        "unverified), verify-ca (the CA), verify-full (the CA and the host name). Default: verify-full with "
+        "APP_ENV=production, prefer in development.",
     )
     db_ssl_root_cert: Path | None = Field(
         None,
-        description="CA bundle verify-ca/verify-full trust (the image sets the RDS global bundle; "
-        "unset: the system's CAs).",
+        description="CA bundle verify-ca/verify-full trust (the image sets RDS's global bundle, fetched when it is "
+        "built; unset: the system's CAs).",
     )
     pool_size: int = Field(10, ge=1, le=200, description="Connections in this process's pool.")
 
     secret_key_base: str = Field(
         description="Signs session cookies and file tokens; 32+ random characters outside development."
     )
-    github_client_id: str = Field("", description="GitHub OAuth app client id; placeholder disables sign-in.")
+    github_client_id: str = Field("", description="GitHub OAuth app client id; empty, `placeholder` or `changeme` shows \"sign-in is not configured yet\".")
     github_client_secret: str = Field("", description="GitHub OAuth app client secret.")
-    github_base_url: str = Field("https://github.com", description="Where /login/oauth/* lives.")
+    github_base_url: str = Field("https://github.com", description="Where /login/oauth/* lives (GitHub Enterprise, or a fake server in tests).")
     github_api_url: str = Field("https://api.github.com", description="Where /user and /user/emails live.")
 
     app_hostname: str | None = Field(
@@ -100,7 +102,7 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (tests, local emulators).")
 
     admin_usernames: str = Field("", description="Comma-separated usernames whose songs the cleaner keeps.")
-    dev_signin: bool = Field(False, description="Offer a sign-in form without GitHub (development only).")
+    dev_signin: bool = Field(False, description="Offer a sign-in form without GitHub; refused with APP_ENV=production or on ECS.")
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
@@ -136,12 +138,13 @@ class Settings(BaseSettings):
                 "DB_SECRET_ARN: the secret supplies the user and password; use it with DB_HOST/DB_PORT/DB_NAME, "
                 "without DATABASE_URL, DB_USERNAME or DB_PASSWORD"
             )
-        if self.app_env != "development":
-            if is_placeholder(self.secret_key_base) or len(self.secret_key_base) < MIN_SECRET_KEY_LENGTH:
-                raise ValueError(
-                    f"SECRET_KEY_BASE: must be at least {MIN_SECRET_KEY_LENGTH} random characters "
-                    "outside development (got a placeholder or a short value)"
-                )
+        if self.app_env != "development" and (
+            is_placeholder(self.secret_key_base) or len(self.secret_key_base) < MIN_SECRET_KEY_LENGTH
+        ):
+            raise ValueError(
+                f"SECRET_KEY_BASE: must be at least {MIN_SECRET_KEY_LENGTH} random characters "
+                "outside development (got a placeholder or a short value)"
+            )
         if self.dev_signin and (self.app_env == "production" or running_on_ecs()):
             raise ValueError(
                 "DEV_SIGNIN: must be false in a deployed configuration "

@@ -25,7 +25,8 @@ def flash(request: Request, kind: str, message: str) -> None:
 
 
 def pop_flashes(request: Request) -> list[list[str]]:
-    return request.session.pop("flash", [])
+    flashes: list[list[str]] = request.session.pop("flash", [])
+    return flashes
 
 
 def csrf_token(request: Request) -> str:
@@ -35,9 +36,10 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def csrf_valid(request: Request, supplied: str | None) -> bool:
+def csrf_valid(request: Request, supplied: object) -> bool:
+    """Whether a form's token matches the session's; a file posted in its place never does."""
     expected = request.session.get("csrf")
-    return bool(expected and supplied and secrets.compare_digest(expected, supplied))
+    return bool(expected and isinstance(supplied, str) and supplied and secrets.compare_digest(expected, supplied))
 
 
 def services(connection: HTTPConnection) -> Any:
@@ -52,7 +54,8 @@ async def current_user(connection: HTTPConnection) -> User | None:
         if isinstance(user_id, int) and isinstance(session_id, str):
             user = await services(connection).browser_sessions.user(user_id, session_id)
         connection.state.user = user
-    return connection.state.user
+    current: User | None = connection.state.user
+    return current
 
 
 def redirect(url: str) -> RedirectResponse:

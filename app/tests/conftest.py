@@ -12,12 +12,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-
 from fake_github import FakeGitHub
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from support import AppServer, Browser, run_cli
+
 from livebeats.devdb import throwaway_postgres
 from livebeats.realtime import RealtimeHub
-from support import AppServer, Browser, run_cli
 
 SECRET = "test-secret-key-base-0123456789abcdef0123456789abcdef"
 

@@ -6,9 +6,9 @@ import asyncio
 
 import asyncpg
 import pytest
+from support import APP_DIR, cli_command, cli_environment
 
 from livebeats.devdb import throwaway_postgres
-from support import APP_DIR, cli_command, cli_environment
 
 
 async def save_settings(browser, username: str, tagline: str = "my beats"):

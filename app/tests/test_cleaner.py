@@ -7,16 +7,16 @@ import os
 import time
 
 import asyncpg
+from mp3gen import mp3_bytes
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from support import receive
 
 from livebeats.files.storage import LocalStorage
 from livebeats.models import Song
 from livebeats.playback.service import Playback
 from livebeats.songs.cleaner import CLEANER_LOCK_KEY, Cleaner
 from livebeats.songs.service import Songs
-from mp3gen import mp3_bytes
-from support import receive
 
 
 def make_cleaner(engine, hub, storage_dir, admins=frozenset({"keeper"})) -> Cleaner:

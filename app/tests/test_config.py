@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from support import run_cli
 
 from livebeats.__main__ import main
 from livebeats.app import create_app
 from livebeats.settings import Settings
-from support import run_cli
 
 GOOD = {
     "DATABASE_URL": "postgres://app:pw@127.0.0.1:1/livebeats",

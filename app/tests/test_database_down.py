@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from realtime.support import ClusterControl
+from support import AppServer, Browser, run_cli
 from websockets.exceptions import ConnectionClosed
 
 from livebeats.devdb import throwaway_postgres
-from realtime.support import ClusterControl
-from support import AppServer, Browser, run_cli
+
 
 @pytest.fixture(scope="module")
 def own_database(app_env: dict[str, str]) -> Iterator[str]:

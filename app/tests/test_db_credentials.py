@@ -21,9 +21,8 @@ import asyncpg
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
-from sqlalchemy.engine import make_url
-
 from mp3gen import mp3_bytes
+from sqlalchemy.engine import make_url
 from support import AppServer, free_port, receive, run_cli
 
 ROLE = "livebeats_rotating"
@@ -66,8 +65,7 @@ async def admin(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     try:
         yield connection
     finally:
-        await connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", ROLE)
-        await wait_until_no_backends(connection)
+        await drop_every_connection(connection)
         await connection.execute(f"DROP OWNED BY {ROLE}")
         await connection.execute(f"DROP ROLE {ROLE}")
         hba_file.write_text(original_hba)
@@ -75,9 +73,14 @@ async def admin(database_url: str) -> AsyncIterator[asyncpg.Connection]:
         await connection.close()
 
 
-async def wait_until_no_backends(admin: asyncpg.Connection) -> None:
-    """pg_terminate_backend only signals; a backend is gone when pg_stat_activity stops listing it."""
-    while await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE usename = $1", ROLE):
+async def drop_every_connection(admin: asyncpg.Connection) -> None:
+    """Terminate ROLE's backends and wait until they are gone (pg_terminate_backend only signals).
+
+    Waits for those backends only: the nodes may already be logging in again.
+    """
+    pids = [row["pid"] for row in await admin.fetch("SELECT pid FROM pg_stat_activity WHERE usename = $1", ROLE)]
+    await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", pids)
+    while await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)", pids):
         await asyncio.sleep(0.05)
 
 
@@ -120,8 +123,7 @@ async def test_password_change_under_running_nodes_heals_http_and_realtime(
 
             await admin.execute(f"ALTER ROLE {ROLE} PASSWORD 'second-password'")
             secrets.put_secret_value(SecretId=secret_arn, SecretString=login("second-password"))
-            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", ROLE)
-            await wait_until_no_backends(admin)
+            await drop_every_connection(admin)
             with pytest.raises(asyncpg.InvalidPasswordError):
                 await asyncpg.connect(database_url, user=ROLE, password="first-password")
 

@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy.engine import make_url
+from support import AppServer, Browser, run_cli
 
 from livebeats.devdb import throwaway_postgres
-from support import AppServer, Browser, run_cli
 
 SECRET = "tls-test-secret-key-base-0123456789abcdef0123456789"
 

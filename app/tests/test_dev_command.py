@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from support import APP_DIR, cli_command, cli_environment, free_port
 
 

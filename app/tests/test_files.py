@@ -6,7 +6,6 @@ import json
 import re
 
 import asyncpg
-
 from mp3gen import mp3_bytes
 from support import receive
 

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from mp3gen import mp3_bytes
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "livebeats" / "templates"

@@ -10,12 +10,11 @@ import asyncio
 
 import asyncpg
 import pytest
-from websockets.exceptions import ConnectionClosed
-
 from fake_github import Account
 from mp3gen import mp3_bytes
 from support import receive
 from test_signin import github_sign_in
+from websockets.exceptions import ConnectionClosed
 
 KIB = 1024
 

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from mutagen.id3 import COMM, ID3, TPE1
-
 from mp3gen import compressed_text_bomb, id3v24_frame, id3v24_tag, mp3_frames
+from mutagen.id3 import COMM, ID3, TPE1
 from support import receive
 
 MIB = 1024 * 1024

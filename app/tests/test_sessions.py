@@ -6,9 +6,8 @@ import asyncio
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-
 from support import Browser, receive
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 REMOTE_ORIGIN = "https://livebeats.example.test"
 

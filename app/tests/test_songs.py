@@ -6,7 +6,6 @@ import re
 import uuid
 
 import asyncpg
-
 from mp3gen import mp3_bytes, mp3_frames
 
 MB = 1024 * 1024

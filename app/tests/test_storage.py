@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
-
-from livebeats.files.storage import LocalStorage, S3Storage, StoredFileMissing, new_key
 from mp3gen import mp3_bytes
 from support import AppServer, free_port, receive
+
+from livebeats.files.storage import LocalStorage, S3Storage, StoredFileMissing, new_key
 
 S3_CLIENT_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "eu-west-2"}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +115,7 @@ def test_the_task_role_runs_the_apps_storage_code(deployment: Any, environment: 
         assert await storage.size(key) == len(SONG)
         assert await collected(storage.read(key, 0, len(SONG) - 1)) == SONG
         assert await collected(storage.read(key, 3, 9)) == SONG[3:10]
-        assert key in await storage.keys_stored_before(datetime.now(timezone.utc) + timedelta(minutes=1))
+        assert key in await storage.keys_stored_before(datetime.now(UTC) + timedelta(minutes=1))
         await storage.delete(key)
         with pytest.raises(StoredFileMissing):
             await storage.size(key)
@@ -167,5 +167,5 @@ def test_the_execution_role_reads_every_injected_secret_and_writes_the_logs(
     logs.put_log_events(
         logGroupName=options["awslogs-group"],
         logStreamName=stream,
-        logEvents=[{"timestamp": int(datetime.now(timezone.utc).timestamp() * 1000), "message": "started"}],
+        logEvents=[{"timestamp": int(datetime.now(UTC).timestamp() * 1000), "message": "started"}],
     )

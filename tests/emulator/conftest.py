@@ -14,7 +14,6 @@ import pytest
 
 from tests.emulator.launch import running_emulator
 
-
 GA_INTERFACE_LINGER_SECONDS = 2.0
 
 

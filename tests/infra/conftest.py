@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 
 from config import DeploymentConfig, load_config
-from tests.conftest import REPO
 
 # cdktf's to_be_valid_terraform runs a plain `terraform init`; validation needs
 # no state, and the state bucket does not exist here. Terraform reads extra
 # init arguments from this variable (the jsii runtime copies it at cdktf's import).
-os.environ["TF_CLI_ARGS_init"] = "-backend=false"
+os.environ["TF_CLI_ARGS_init"] = "-backend=false"  # noqa: SIM112 - Terraform spells it so
 PRIMARY_CERTIFICATE = "arn:aws:acm:eu-west-2:123456789012:certificate/0f2b6a59-3d07-4c39-8a4f-6a1d3c1b2e90"
 SECONDARY_CERTIFICATE = "arn:aws:acm:us-west-2:123456789012:certificate/7c1f0d1e-2a4b-4c5d-9e8f-0a1b2c3d4e5f"
 PREBUILT_IMAGE = "123456789012.dkr.ecr.eu-west-2.amazonaws.com/livebeats/app:v1"

@@ -79,7 +79,7 @@ def test_target_group_health_check_is_signin(synthesized: Synthesized) -> None:
 
 def test_http_only_without_certificates(synthesized: Synthesized) -> None:
     listeners = synthesized.resources("app", "aws_lb_listener").values()
-    assert sorted((l["port"], l["protocol"], l["default_action"][0]["type"]) for l in listeners) == [
+    assert sorted((lis["port"], lis["protocol"], lis["default_action"][0]["type"]) for lis in listeners) == [
         (80, "HTTP", "forward"),
         (80, "HTTP", "forward"),
     ]
@@ -87,12 +87,12 @@ def test_http_only_without_certificates(synthesized: Synthesized) -> None:
 
 def test_https_with_certificates_and_http_redirects(variant: Synthesized) -> None:
     listeners = list(variant.resources("app", "aws_lb_listener").values())
-    https = [l for l in listeners if l["port"] == 443]
+    https = [lis for lis in listeners if lis["port"] == 443]
     assert len(https) == 2
-    assert {l["certificate_arn"].split(":")[3] for l in https} == {"eu-west-2", "us-west-2"}
-    assert all(l["ssl_policy"].startswith("ELBSecurityPolicy-TLS13") for l in https)
-    http = [l for l in listeners if l["port"] == 80]
-    assert all(l["default_action"][0]["redirect"]["protocol"] == "HTTPS" for l in http)
+    assert {lis["certificate_arn"].split(":")[3] for lis in https} == {"eu-west-2", "us-west-2"}
+    assert all(lis["ssl_policy"].startswith("ELBSecurityPolicy-TLS13") for lis in https)
+    http = [lis for lis in listeners if lis["port"] == 80]
+    assert all(lis["default_action"][0]["redirect"]["protocol"] == "HTTPS" for lis in http)
     for task in variant.resources("app", "aws_ecs_task_definition").values():
         assert '{"name" = "SECURE_COOKIES", "value" = "true"}' in task["container_definitions"]
 

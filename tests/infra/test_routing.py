@@ -58,3 +58,10 @@ def test_site_url_is_http_on_the_accelerator_without_a_hostname(synthesized: Syn
 def test_site_url_is_https_on_app_hostname_with_certificates(variant: Synthesized) -> None:
     """A certificate can only match the operator's name, never the accelerator's own."""
     assert variant.stack("routing")["output"]["site_url"]["value"] == f"https://{APP_HOSTNAME}/"
+
+
+def test_a_deploy_leaves_the_traffic_dials_to_failover(synthesized: Synthesized) -> None:
+    """After `make failover` sets the primary's dial to 0 %, a deploy must not set it back to 100 %."""
+    for group in synthesized.resources("routing", "aws_globalaccelerator_endpoint_group").values():
+        assert group["traffic_dial_percentage"] == 100
+        assert group["lifecycle"] == {"ignore_changes": ["traffic_dial_percentage"]}

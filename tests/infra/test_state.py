@@ -15,9 +15,7 @@ def test_synth_yields_exactly_the_five_stacks(synthesized: Synthesized) -> None:
     )
 
 
-def test_bootstrap_state_bucket_is_versioned_encrypted_private_and_local(synthesized: Synthesized) -> None:
-    bootstrap = synthesized.stack("bootstrap")
-    assert bootstrap["terraform"]["backend"] == {"local": {"path": "terraform.bootstrap.tfstate"}}
+def test_bootstrap_state_bucket_is_versioned_encrypted_private(synthesized: Synthesized) -> None:
     assert synthesized.one("bootstrap", "aws_s3_bucket")["bucket"] == "livebeats-terraform-state"
     assert synthesized.one("bootstrap", "aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
     assert synthesized.one("bootstrap", "aws_s3_bucket_server_side_encryption_configuration")
@@ -26,7 +24,7 @@ def test_bootstrap_state_bucket_is_versioned_encrypted_private_and_local(synthes
     assert "aws:SecureTransport" in synthesized.one("bootstrap", "aws_s3_bucket_policy")["policy"]
 
 
-@pytest.mark.parametrize("stack", DEPLOYED)
+@pytest.mark.parametrize("stack", ("bootstrap", *DEPLOYED))
 def test_each_stack_has_its_own_encrypted_locked_key(synthesized: Synthesized, stack: str) -> None:
     backend = synthesized.stack(stack)["terraform"]["backend"]["s3"]
     assert backend == {

@@ -62,6 +62,15 @@ class PolicyScan:
         return {s: {"passed": passed[s], "failed": failed[s], "skipped": skipped[s]} for s in STACKS}
 
 
+def install_checkov() -> None:
+    """Create checkov's own environment once, before scans run side by side.
+
+    scripts/checkov.sh installs it on first use; two scans starting together on a
+    fresh clone would both install into the same environment, and one would fail.
+    """
+    subprocess.run([str(CHECKOV), "--version"], check=True, capture_output=True, text=True, timeout=900)
+
+
 def start_scan(stacks_dir: Path) -> subprocess.Popen:
     """Start checkov (offline, JSON report) over every stack's cdk.tf.json; finish with ``read_scan``."""
     files = [arg for stack in STACKS for arg in ("-f", str(stacks_dir / stack / "cdk.tf.json"))]

@@ -44,7 +44,9 @@ class SecretsStack(RemoteStateStack):
 
     def __init__(self, scope: Construct, id: str, *, config: DeploymentConfig) -> None:
         super().__init__(scope, id, config=config)
-        self.secrets = AppSecrets(self, "Secrets", provider=self.primary_provider(), name_prefix=config.project_name, recovery_window_days=0)
+        self.secrets = AppSecrets(
+            self, "Secrets", provider=self.primary_provider(), region=config.primary_region, name_prefix=config.project_name, recovery_window_days=0
+        )
 
 
 class Emulated:

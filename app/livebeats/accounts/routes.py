@@ -15,7 +15,6 @@ from livebeats.accounts.sessions import session_key
 from livebeats.errors import DATABASE_UNAVAILABLE, UserError
 from livebeats.web import csrf_valid, current_user, flash, redirect, render, services, signed_in
 
-
 logger = logging.getLogger(__name__)
 
 

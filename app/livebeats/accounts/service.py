@@ -76,8 +76,7 @@ class Accounts:
                 existing.provider_token = identity.token
                 existing.provider_login = identity.login
                 existing.provider_meta = identity.raw
-                user = await session.get(User, existing.user_id)
-                return user
+                return await session.get_one(User, existing.user_id)  # the identity's user (a foreign key)
             email_owner = await session.scalar(select(User.id).where(func.lower(User.email) == identity.email))
             if email_owner is not None:
                 raise InvalidInput(
@@ -144,11 +143,17 @@ class Accounts:
             if errors:
                 raise FormErrors(errors)
             renamed = user.username != username
+            retagged = user.tagline != tagline
             user.username = username
             user.tagline = tagline
         if renamed:
             await self.hub.publish(
                 f"profile:{user_id}", {"type": "profile_renamed", "profile_id": user_id, "username": username}
+            )
+        elif retagged:
+            # Open profile pages show the new tagline at once (a rename reloads them anyway).
+            await self.hub.publish(
+                f"profile:{user_id}", {"type": "tagline_changed", "profile_id": user_id, "tagline": tagline}
             )
         return user
 

@@ -86,4 +86,5 @@ class BrowserSessions:
         """Sign the user out of every browser; how many sessions ended."""
         async with self.sessions() as session, session.begin():
             result = await session.execute(delete(BrowserSession).where(BrowserSession.user_id == user_id))
-            return result.rowcount
+            ended: int = result.rowcount  # type: ignore[attr-defined]  # a DELETE returns a CursorResult
+            return ended

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
@@ -14,7 +15,7 @@ RANGE_PATTERN = re.compile(r"^bytes=(\d{0,19})-(\d{0,19})$")
 """19 digits hold any file size; a longer number is no valid range and gets the whole file."""
 
 
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
+def parse_range(header: str | None, size: int) -> tuple[int, int] | Literal[False] | None:
     """(start, end) for a satisfiable single range, None for "whole file", False if unsatisfiable.
 
     Multiple ranges are answered with the whole file, which RFC 9110 allows.

@@ -148,7 +148,8 @@ class S3Storage:
             if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
                 raise StoredFileMissing(key) from error
             raise
-        return head["ContentLength"]
+        length: int = head["ContentLength"]
+        return length
 
     async def keys_stored_before(self, cutoff: datetime) -> list[str]:
         def scan() -> list[str]:

@@ -98,7 +98,7 @@ class Cleaner:
         if orphans:
             logger.info("cleaner removed %d uploaded files never saved as songs", len(orphans))
 
-    def _expired(self, cutoff: datetime) -> Select[tuple[Song]]:
+    def _expired(self, cutoff: datetime) -> Select[Song]:
         statement = select(Song).join(User, User.id == Song.user_id).where(Song.inserted_at < cutoff)
         if self.admin_usernames:
             statement = statement.where(func.lower(User.username).not_in(self.admin_usernames))

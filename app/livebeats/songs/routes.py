@@ -23,7 +23,8 @@ FILE_TOO_LARGE = f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the most
 
 
 async def load_profile(request: Request) -> User | None:
-    return await services(request).accounts.by_username(request.path_params["username"])
+    profile: User | None = await services(request).accounts.by_username(request.path_params["username"])
+    return profile
 
 
 def not_found(request: Request) -> Response:
@@ -71,6 +72,20 @@ async def songs_table(request: Request) -> Response:
 
 
 @signed_in
+async def listening_profile(request: Request) -> Response:
+    """Who the signed-in user listens to, so the player bar can name and link that
+    profile on pages that are not it (the live socket's player carries only its id)."""
+    profile_id = request.state.user.active_profile_user_id
+    profile = None
+    if profile_id is not None:
+        async with services(request).sessions() as session:
+            profile = await session.get(User, profile_id)
+    if profile is None:
+        return JSONResponse({"profile_id": None, "username": None})
+    return JSONResponse({"profile_id": profile.id, "username": profile.username})
+
+
+@signed_in
 async def upload_page(request: Request) -> Response:
     profile = await load_profile(request)
     if profile is None or profile.id != request.state.user.id:
@@ -84,7 +99,7 @@ async def upload_page(request: Request) -> Response:
 
 
 async def _owner_json_request(request: Request) -> User | JSONResponse:
-    user = request.state.user
+    user: User = request.state.user
     if not csrf_valid(request, request.headers.get("x-csrf-token")):
         return json_error("Your page expired; reload it and try again.", 403)
     profile = await load_profile(request)
@@ -161,6 +176,7 @@ async def save_songs(request: Request) -> Response:
 
 
 routes = [
+    Route("/profile/listening", listening_profile),
     Route("/{username}", profile_page),
     Route("/{username}/songs/table", songs_table),
     Route("/{username}/songs/new", upload_page),

@@ -119,6 +119,7 @@ class Songs:
         pending = await session.scalar(
             select(func.count(Upload.id)).where(Upload.user_id == owner.id, Upload.expires_at > self.playback.clock())
         )
+        pending = pending or 0  # COUNT always returns a row; the type says scalar() may not
         if owner.songs_count + pending >= MAX_SONGS_PER_USER:
             if pending:
                 raise InvalidInput(no_room_for_upload_message(owner.songs_count, pending))
@@ -213,7 +214,7 @@ class Songs:
                 raise InvalidInput(f"You already have '{duplicate.title}' by {duplicate.artist}.")
             next_position = await session.scalar(
                 select(func.coalesce(func.max(Song.position) + 1, 0)).where(Song.user_id == owner_id)
-            )
+            ) or 0  # COALESCE makes it 0 already; the type says scalar() may return None
             songs = [
                 Song(
                     user_id=owner_id,

@@ -17,10 +17,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, Route, async_playwright, expect
-
 from fake_github import Account, FakeGitHub
 from mp3gen import write_mp3
+from playwright.async_api import Browser, Page, Route, async_playwright, expect
 from support import APP_DIR, AppServer
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -35,6 +34,13 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--autoplay-policy=no-user-gesture-required",
 ]
+AUTOPLAY_BLOCKED_ARGS = [*(arg for arg in CHROMIUM_ARGS if not arg.startswith("--autoplay-policy")),
+                         "--autoplay-policy=document-user-activation-required",
+                         "--disable-features=MediaEngagementBypassAutoplayPolicies,PreloadMediaEngagementData"]
+"""A browser as people have it: sound plays only after the person interacted with the page.
+
+Media engagement is off, so that the test server's playback history cannot earn
+its origin autoplay and skip the "Listen now" path."""
 VIEWPORT = {"width": 1280, "height": 800}
 ARTIFACTS_DIR = APP_DIR.parent / "artifacts" / "browser"
 DOCS_DIR = APP_DIR.parent / "docs"
@@ -54,6 +60,14 @@ async def chromium() -> AsyncIterator[Browser]:
         pytest.fail(f"CHROMIUM_PATH: {CHROMIUM} does not exist; install chromium (apt-get install chromium) or point CHROMIUM_PATH at a Chromium binary")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture(scope="session")
+async def autoplay_blocking_chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=AUTOPLAY_BLOCKED_ARGS, headless=True)
         yield browser
         await browser.close()
 
@@ -124,7 +138,7 @@ async def serve_avatar(route: Route) -> None:
 
 @pytest.fixture
 async def sign_in(chromium: Browser, github: FakeGitHub, server: AppServer) -> AsyncIterator[SignIn]:
-    """`await sign_in("alice", node=...)`: a new browser context signed in through the fake GitHub.
+    """`await sign_in("alice", node=..., browser=..., viewport=...)`: a new browser context signed in through the fake GitHub.
 
     Uncaught script errors on any page fail the test.
     """
@@ -132,9 +146,10 @@ async def sign_in(chromium: Browser, github: FakeGitHub, server: AppServer) -> A
     script_errors: list[str] = []
     account_ids = itertools.count(101)
 
-    async def sign_in(login: str, *, node: AppServer | None = None) -> Page:
+    async def sign_in(login: str, *, node: AppServer | None = None, browser: Browser | None = None,
+                      viewport: dict[str, int] = VIEWPORT, **context_options) -> Page:
         node = node or server
-        context = await chromium.new_context(base_url=node.url, viewport=VIEWPORT)
+        context = await (browser or chromium).new_context(base_url=node.url, viewport=viewport, **context_options)
         contexts.append(context)
         context.set_default_timeout(10_000)
         await context.route(f"{AVATAR_URL_PREFIX}**", serve_avatar)

@@ -10,6 +10,7 @@ promote-read-replica.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -18,8 +19,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from livebeats.devdb import POSTGRES_BIN_DIR, SUPERUSER
 from support import free_port
+
+from livebeats.devdb import SUPERUSER, find_postgres_bin_dir
 
 DATABASE = "livebeats"
 
@@ -29,7 +31,7 @@ def _as_owner(command: list[str]) -> list[str]:
 
 
 def _run(*command: str) -> None:
-    result = subprocess.run(_as_owner([str(POSTGRES_BIN_DIR / command[0]), *command[1:]]), capture_output=True, text=True)
+    result = subprocess.run(_as_owner([str(find_postgres_bin_dir() / command[0]), *command[1:]]), capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"{command[0]} failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}")
 
@@ -83,15 +85,13 @@ class Cluster:
     def stop(self) -> None:
         for pid in getattr(self, "_silenced", []):
             _signal(pid, signal.SIGKILL)
-        subprocess.run(_as_owner([str(POSTGRES_BIN_DIR / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"]),
+        subprocess.run(_as_owner([str(find_postgres_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"]),
                        capture_output=True)
 
 
 def _signal(pid: int, number: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, number)
-    except ProcessLookupError:
-        pass
 
 
 def _pids() -> list[int]:

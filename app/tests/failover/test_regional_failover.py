@@ -32,7 +32,6 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-
 from mp3gen import mp3_bytes
 from support import AppServer, Browser, receive, run_cli
 
@@ -103,7 +102,7 @@ async def steady_load(server: AppServer, primary_dsn: str, writer: int, acknowle
             at = time.monotonic()
             try:
                 wal_after = lsn(await position.fetchval("SELECT pg_current_wal_lsn()::text", timeout=1))
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError):
+            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 wal_after = None
             acknowledged.append(Acknowledged(username, at, wal_after))
     position.terminate()
