@@ -46,8 +46,21 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import asyncpg
-from measure import (REPO, Actions, Listener, Node, Side, act_alternating, closed_by_server, p99,
-                     print_client_cost, report, send_floor, wait_for_port, wait_quiet)
+from measure import (
+    REPO,
+    Actions,
+    Listener,
+    Node,
+    Side,
+    act_alternating,
+    closed_by_server,
+    p99,
+    print_client_cost,
+    report,
+    send_floor,
+    wait_for_port,
+    wait_quiet,
+)
 
 from livebeats.devdb import throwaway_postgres
 
@@ -204,7 +217,7 @@ async def connect_all(count: int, open_one: Callable[[int], Awaitable[PageListen
         async with gate:
             try:
                 pages.append(await open_one(number))
-            except (OSError, asyncio.TimeoutError) as error:
+            except (OSError, TimeoutError) as error:
                 refused[repr(error)] += 1
 
     await asyncio.gather(*(connect(number) for number in range(1, count + 1)))

@@ -27,8 +27,19 @@ import sys
 import time
 from collections.abc import Iterator
 
-from measure import (REPO, Listener, Node, act, closed_by_server, make_realtime, pinned, print_client_cost,
-                     report, wait_for_port, wait_quiet)
+from measure import (
+    REPO,
+    Listener,
+    Node,
+    act,
+    closed_by_server,
+    make_realtime,
+    pinned,
+    print_client_cost,
+    report,
+    wait_for_port,
+    wait_quiet,
+)
 
 from livebeats.devdb import throwaway_postgres
 
@@ -105,7 +116,7 @@ async def run_scenario(dsn: str, scenario: str, *, listeners: int, actions: int,
 
         await asyncio.gather(*(connect(user_id) for user_id in range(1, listeners + 1)))
         print(f"connected {listeners} listeners in {time.perf_counter() - started:.1f} s")
-        everyone = [l for node in cluster for l in node.listeners]
+        everyone = [listener for node in cluster for listener in node.listeners]
         await wait_quiet(everyone, quiet=1.5, limit=60)
         pinging = asyncio.create_task(ping_forever(everyone, ping_interval)) if ping_interval else None
 
@@ -123,7 +134,7 @@ async def run_scenario(dsn: str, scenario: str, *, listeners: int, actions: int,
             profiler.wait(timeout=30)
         if pinging is not None:
             pinging.cancel()
-        print(f"connections held: {sum(not l.closed for l in everyone)} of {listeners}{closed_by_server(everyone)}")
+        print(f"connections held: {sum(not listener.closed for listener in everyone)} of {listeners}{closed_by_server(everyone)}")
         for node in cluster:
             if node.listeners:
                 report(node, node.listeners, run, baseline[node.name],

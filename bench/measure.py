@@ -174,14 +174,14 @@ async def wait_quiet(listeners: list[Listener], quiet: float, limit: float) -> N
     """Wait until joins have settled: no listener got anything for `quiet` seconds."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        last = max((l.last_message_at for l in listeners), default=0.0)
+        last = max((listener.last_message_at for listener in listeners), default=0.0)
         if time.perf_counter() - last > quiet:
             return
         await asyncio.sleep(0.2)
 
 
 def closed_by_server(listeners: list[Listener]) -> str:
-    codes = collections.Counter(l.close_code for l in listeners if l.closed)
+    codes = collections.Counter(listener.close_code for listener in listeners if listener.closed)
     if not codes:
         return ""
     return " (closed: " + ", ".join(f"{count} with code {code}" for code, count in codes.items()) + ")"
@@ -198,7 +198,7 @@ def core_times() -> list[tuple[int, int]]:
 
 
 def core_deltas(before: list[tuple[int, int]], after: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    return [(a[0] - b[0], a[1] - b[1]) for b, a in zip(before, after)]
+    return [(a[0] - b[0], a[1] - b[1]) for b, a in zip(before, after, strict=True)]
 
 
 def percentiles(samples: list[float]) -> str:
