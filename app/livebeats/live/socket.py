@@ -392,8 +392,10 @@ class LiveConnection:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-            for task in done:
-                task.result()
+            # Both may have ended at once (a close ends receiving too): retrieve every error, raise the first.
+            errors = [error for error in (task.exception() for task in done) if error is not None]
+            if errors:
+                raise errors[0]
         except WebSocketDisconnect:
             pass
         except DatabaseBusy:
