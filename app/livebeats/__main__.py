@@ -87,6 +87,7 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from livebeats.app import create_app
+    from livebeats.live.transport import LiveWebSocketProtocol
     from livebeats.preflight import database_problem
 
     with database_settings_checked():
@@ -100,7 +101,9 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        ws=LiveWebSocketProtocol,
         ws_max_size=WS_MAX_MESSAGE_BYTES,
+        ws_per_message_deflate=False,
         log_level="info",
     )
 

@@ -76,12 +76,14 @@ def create_app(settings: Settings) -> Starlette:
         engine = create_engine(database, pool_size=settings.pool_size)
         sessions = create_session_factory(engine)
         # Pages show at most LISTENERS_SHOWN badges ("+ N more" from the count), so
-        # presence events need carry no more.
+        # presence events need carry no more. Every play/pause anywhere publishes the
+        # whole "active users" list to every page; a page needs the newest, not each.
         hub = RealtimeHub(
             database.connect,
             node_id=node_id(),
             region=settings.aws_region,
             presence_list_limit=live_routes.LISTENERS_SHOWN,
+            latest_wins={"active_users": live_routes.ACTIVE_USERS_INTERVAL},
         )
         storage = create_storage(settings)
         async with httpx.AsyncClient(timeout=GITHUB_TIMEOUT) as http:

@@ -80,3 +80,35 @@ async def test_sign_out_everywhere_needs_the_csrf_token(browsers):
     response = await alice.http.post("/signout/everywhere", data={"csrf_token": "forged"})
     assert response.headers["location"] == "/profile/settings"
     assert (await alice.http.get("/profile/settings")).status_code == 200
+
+
+async def test_sessions_checked_together_are_each_live_only_if_checked_alone(engine, database_url):
+    """The batched check the live sockets use keeps `user`'s rule: right user, row present, not expired."""
+    from datetime import timedelta
+
+    import asyncpg
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from livebeats.accounts.sessions import BrowserSessions
+    from livebeats.clock import utc_now
+
+    connection = await asyncpg.connect(database_url)
+    try:
+        alice, bob = [await connection.fetchval(
+            "INSERT INTO users (email, username, name, tagline) VALUES ($1, $1, $1, '') RETURNING id", name)
+            for name in ("alice", "bob")]
+    finally:
+        await connection.close()
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    now = BrowserSessions(factory)
+    live, revoked = await now.start(alice), await now.start(alice)
+    expired = await BrowserSessions(factory, clock=lambda: utc_now() - timedelta(days=30)).start(bob)
+    await now.end(revoked)
+    asked = [(alice, live), (bob, live), (alice, revoked), (bob, expired), (alice, "made-up")]
+
+    found = await now.users(asked)
+
+    assert {pair: user.username for pair, user in found.items()} == {(alice, live): "alice"}
+    for user_id, session_id in asked:
+        alone = await now.user(user_id, session_id)
+        assert (alone is not None) == ((user_id, session_id) in found)

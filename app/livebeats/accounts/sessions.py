@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -59,6 +60,23 @@ class BrowserSessions:
                     BrowserSession.expires_at > self.clock(),
                 )
             )
+
+    async def users(self, sessions: Collection[tuple[int, str]]) -> dict[tuple[int, str], User]:
+        """`user` for many (user id, session id) pairs in one query: those still live, by pair.
+
+        A node restart reconnects thousands of live sockets at once, each of
+        which must check its session; one query per socket would make the
+        database round trips, not the sockets, the cost of the storm.
+        """
+        by_key = {session_key(session_id): session_id for _user_id, session_id in sessions}
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(BrowserSession.id, User)
+                .join(User, BrowserSession.user_id == User.id)
+                .where(BrowserSession.id.in_(by_key), BrowserSession.expires_at > self.clock())
+            )
+            live = {(user.id, by_key[key]): user for key, user in rows}
+        return {pair: live[pair] for pair in sessions if pair in live}
 
     async def end(self, session_id: str) -> None:
         async with self.sessions() as session, session.begin():

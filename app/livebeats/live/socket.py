@@ -11,8 +11,11 @@ MAX_SOCKETS_PER_SESSION of these sockets on a node and an account
 MAX_SOCKETS_PER_USER (`OpenSockets`): more is a runaway script, not a reader.
 
 One event reaches thousands of connections, so what they would all compute
-alike is computed once per process (`SharedWork`): each event's text, and the
-reads a page needs on connect. A connect that cannot get a database connection
+alike is computed once per process (`SharedWork`): each event's text and
+WebSocket frame, and the reads a page needs on connect. An event that finds
+its connection idle is written by the fan-out itself, frame bytes straight to
+the socket (`transport.py`), not through one task and the ASGI send chain per
+connection; anything else waits in the connection's bounded outbox. A connect that cannot get a database connection
 in time is closed with 1013 "try again later"; the page reconnects with backoff.
 """
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import json
 import logging
 import time
@@ -35,11 +39,12 @@ from livebeats.accounts.sessions import session_key
 from livebeats.clock import utc_now
 from livebeats.errors import DATABASE_UNAVAILABLE, InvalidInput, UserError
 from livebeats.files.tokens import FileTokens
+from livebeats.live.transport import FRAME_WRITER, FrameWriter, text_frame
 from livebeats.models import SongStatus
 from livebeats.playback.service import NowPlaying, active_users
 from livebeats.realtime import Client
 from livebeats.realtime.client import Outgoing
-from livebeats.web import current_user, services
+from livebeats.web import services
 
 if TYPE_CHECKING:
     from livebeats.app import Services
@@ -48,10 +53,20 @@ logger = logging.getLogger(__name__)
 
 OUTBOX_SIZE = 256
 LISTENERS_SHOWN = 20
+ACTIVE_USERS_INTERVAL = 1.0
+"""Least seconds between two "active users" lists sent to the pages of one node (newest wins)."""
+CONNECT_READS_GATHER = 0.02
+"""Seconds a connect-time read waits for other connects to share it, when connects are arriving in a burst."""
+BURST = 0.2
+"""A read (or session check) starting within this many seconds of the last one is part of a burst."""
+SESSION_CHECKS_PER_QUERY = 500
+"""Most sessions one query checks; bounds the statement's size during a reconnect storm."""
 RENDERED_EVENTS_KEPT = 64
 """Events whose rendered text is kept for the connections still to send it; a few per busy moment."""
 ELAPSED_SLOT = "\u0000elapsed"
 """Stands in for a playing song's "elapsed" in a rendered event, filled in at each send."""
+ELAPSED_RESOLUTION = 0.001
+"""Seconds: "elapsed" is sent rounded to the millisecond."""
 MAX_SOCKETS_PER_SESSION = 10
 MAX_SOCKETS_PER_USER = 25
 MESSAGE_BURST = 20
@@ -95,6 +110,11 @@ def to_json(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"))
 
 
+def as_sent(item: Outgoing) -> str:
+    """An event sent to the browser as published."""
+    return item.text
+
+
 def player_song(file_tokens: FileTokens, now_playing: NowPlaying | None) -> dict[str, Any] | None:
     """The player's view of a song; its file link is a bearer token for the song, the same for every user."""
     if now_playing is None:
@@ -121,11 +141,17 @@ class Coalesced(Generic[Key, Value]):
     A caller always gets a value read after it asked, so a connection that
     subscribed to a topic first and then reads misses no change; yet a
     thousand pages reconnecting at once cost one read (one pooled connection)
-    at a time per key instead of a thousand.
+    at a time per key instead of a thousand. With `gather`, a read that
+    follows another within BURST seconds starts that many seconds after its
+    first caller asked, so that in a reconnect storm (pages arriving one every
+    few hundred microseconds, each read taking a few milliseconds of CPU) a
+    read serves many pages, not one or two; a lone connect does not wait.
     """
 
-    def __init__(self, load: Callable[[Key], Awaitable[Value]]) -> None:
+    def __init__(self, load: Callable[[Key], Awaitable[Value]], *, gather: float = 0.0) -> None:
         self._load = load
+        self._gather = gather
+        self._last_started: dict[Key, float] = {}
         self._reading: dict[Key, asyncio.Task[None]] = {}
         self._next: dict[Key, asyncio.Future[Value]] = {}
 
@@ -141,6 +167,14 @@ class Coalesced(Generic[Key, Value]):
         self._reading[key] = asyncio.create_task(self._read(key))
 
     async def _read(self, key: Key) -> None:
+        last, self._last_started[key] = self._last_started.get(key, float("-inf")), time.monotonic()
+        if self._gather and self._last_started[key] - last < BURST:
+            try:
+                await asyncio.sleep(self._gather)
+            except asyncio.CancelledError:
+                del self._reading[key]
+                self._next.pop(key).cancel()
+                raise
         result = self._next.pop(key)
         try:
             value = await self._load(key)
@@ -158,15 +192,76 @@ class Coalesced(Generic[Key, Value]):
                 self._start(key)
 
 
+class SessionChecks:
+    """Session checks asked for at the same moment, made in one query (`BrowserSessions.users`).
+
+    After a node restart or a bus reconnect thousands of sockets check their
+    session at once. A check joins the next query to start, never one already
+    running, so it always sees the session as of after it asked; a failed
+    query fails every check in it (the sockets close with 1013 and retry).
+    In a burst (like `Coalesced`) a query waits CONNECT_READS_GATHER for more checks.
+    """
+
+    def __init__(self, check: Callable[[list[tuple[int, str]]], Awaitable[dict[tuple[int, str], Any]]]) -> None:
+        self._check = check
+        self._asked: dict[tuple[int, str], asyncio.Future[Any]] = {}
+        self._running: asyncio.Task[None] | None = None
+        self._last_started = float("-inf")
+
+    @staticmethod
+    def of(websocket: WebSocket) -> SessionChecks:
+        state = websocket.app.state
+        if not hasattr(state, "live_session_checks"):
+            state.live_session_checks = SessionChecks(services(websocket).browser_sessions.users)
+        return state.live_session_checks
+
+    async def user(self, user_id: int, session_id: str) -> Any:
+        """The session's user if the session is live, else None."""
+        key = (user_id, session_id)
+        answer = self._asked.get(key)
+        if answer is None:
+            answer = self._asked[key] = asyncio.get_running_loop().create_future()
+            if self._running is None:
+                self._running = asyncio.create_task(self._run())
+        return await asyncio.shield(answer)
+
+    async def _run(self) -> None:
+        try:
+            if time.monotonic() - self._last_started < BURST:
+                await asyncio.sleep(CONNECT_READS_GATHER)
+            self._last_started = time.monotonic()
+            while self._asked:
+                batch = dict(itertools.islice(self._asked.items(), SESSION_CHECKS_PER_QUERY))
+                for key in batch:
+                    del self._asked[key]
+                try:
+                    found = await self._check(list(batch))
+                except Exception as error:  # noqa: BLE001 - every check in the batch gets the query's error
+                    for answer in batch.values():
+                        answer.set_exception(error)
+                        answer.add_done_callback(lambda future: future.exception())
+                except BaseException:
+                    for answer in batch.values():
+                        answer.cancel()
+                    raise
+                else:
+                    for key, answer in batch.items():
+                        answer.set_result(found.get(key))
+        finally:
+            self._running = None
+
+
 class SharedWork:
     """What every live connection of this process would otherwise compute alike."""
 
     def __init__(self, services: Services) -> None:
         self.file_tokens = services.file_tokens
-        self.now_playing = Coalesced(services.playback.current)
-        self.active_users = Coalesced(self._active_users)
+        self.now_playing = Coalesced(services.playback.current, gather=CONNECT_READS_GATHER)
+        self.active_users = Coalesced(self._active_users, gather=CONNECT_READS_GATHER)
         self._sessions = services.sessions
         self._rendered: collections.OrderedDict[Outgoing, Any] = collections.OrderedDict()
+        self._frames: collections.OrderedDict[Outgoing, bytes] = collections.OrderedDict()
+        self._playback_frame: tuple[Outgoing | None, float, bytes] = (None, 0.0, b"")
 
     @staticmethod
     def of(websocket: WebSocket) -> SharedWork:
@@ -187,6 +282,24 @@ class SharedWork:
             if len(self._rendered) > RENDERED_EVENTS_KEPT:
                 self._rendered.popitem(last=False)
         return done
+
+    def frame(self, item: Outgoing, text: Callable[[Outgoing], str]) -> bytes:
+        """The WebSocket frame of `text(item)`, built by the first connection to write this event."""
+        done = self._frames.get(item)
+        if done is None:
+            done = self._frames[item] = text_frame(text(item).encode())
+            if len(self._frames) > RENDERED_EVENTS_KEPT:
+                self._frames.popitem(last=False)
+        return done
+
+    def playback_frame(self, item: Outgoing) -> bytes:
+        """`playback_text` as a frame, rebuilt once per millisecond: "elapsed" is rounded to one anyway."""
+        last_item, built_at, frame = self._playback_frame
+        now = time.monotonic()
+        if last_item is not item or now - built_at >= ELAPSED_RESOLUTION:
+            frame = text_frame(self.playback_text(item).encode())
+            self._playback_frame = (item, now, frame)
+        return frame
 
     def playback_text(self, item: Outgoing) -> str:
         """The `playback` event as JSON, with a playing song's "elapsed" as of this send.
@@ -251,18 +364,21 @@ class LiveConnection:
         self.services = services(websocket)
         self.hub = self.services.hub
         self.shared = SharedWork.of(websocket)
-        self.user = user
+        self.user_id: int = user.id
+        """Kept instead of the ORM row, which would hold its identity-map state for the socket's lifetime."""
         self.user_info = {"id": user.id, "username": user.username, "avatar_url": user.avatar_url}
         self.session = session_key(websocket.session["sid"])
         self.viewed_profile_id = viewed_profile_id
         self.listening_profile_id: int | None = user.active_profile_user_id
-        self.client = Client(max_queue=OUTBOX_SIZE)
+        self.frames: FrameWriter | None = websocket.scope["extensions"].get(FRAME_WRITER)
+        self.client = Client(max_queue=OUTBOX_SIZE,
+                             deliver_now=self._deliver_now if self.frames is not None else None)
         self.send_lock = asyncio.Lock()
         self.allowance = float(MESSAGE_BURST)
         self.allowance_at = time.monotonic()
 
     async def run(self) -> None:
-        self.hub.attach(self.client, f"user:{self.user.id}")
+        self.hub.attach(self.client, f"user:{self.user_id}")
         self.hub.attach(self.client, "active_users")
         if self.viewed_profile_id is not None:
             self.hub.attach(self.client, f"profile:{self.viewed_profile_id}")
@@ -276,8 +392,10 @@ class LiveConnection:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-            for task in done:
-                task.result()
+            # Both may have ended at once (a close ends receiving too): retrieve every error, raise the first.
+            errors = [error for error in (task.exception() for task in done) if error is not None]
+            if errors:
+                raise errors[0]
         except WebSocketDisconnect:
             pass
         except DatabaseBusy:
@@ -296,8 +414,10 @@ class LiveConnection:
         await self.send_text(to_json(message))
 
     async def send_text(self, text: str) -> None:
+        """Send one message: framed and written directly when the socket takes it, else through ASGI (waits)."""
         async with self.send_lock:
-            await self.websocket.send_text(text)
+            if self.frames is None or not self.frames.write(text_frame(text.encode())):
+                await self.websocket.send_text(text)
 
     async def close(self, code: int, reason: str) -> None:
         async with self.send_lock:
@@ -327,7 +447,7 @@ class LiveConnection:
             "active_users": users,
         })
         if self.viewed_profile_id is not None:
-            users = self.hub.presence(f"profile:{self.viewed_profile_id}")
+            users = self.hub.presence(f"profile:{self.viewed_profile_id}", may_lag=True)
             await self.send(listeners_message(self.viewed_profile_id, users, len(users)))
 
     # -- hub → browser ---------------------------------------------------------------
@@ -336,6 +456,37 @@ class LiveConnection:
         while (item := await self.client.next_item()) is not None:
             await self._deliver(item)
         await self.close(TRY_AGAIN_LATER, "too many events queued; reconnect")
+
+    def _deliver_now(self, item: Outgoing) -> bool:
+        """Write an event's frame during the fan-out; False leaves it to `_deliver` (see `Client`).
+
+        Called only while `_deliver_loop` waits with nothing queued; a send of
+        this connection's own in progress (a reply, the connect-time state)
+        keeps its place before the event. Never raises: a failure here would
+        stop the fan-out to every connection after this one; `_deliver` meets
+        it again in this connection's own task.
+        """
+        if self.send_lock.locked():
+            return False
+        try:
+            frame = self._frame(item)
+        except Exception:  # noqa: BLE001 - `_deliver` meets it again, in this connection's task
+            return False
+        return frame is not None and (not frame or self.frames.write(frame))
+
+    def _frame(self, item: Outgoing) -> bytes | None:
+        """What `_deliver` would send, as a frame; b"" when it sends nothing, None when it must wait."""
+        message = item.message
+        kind = message.get("type")
+        if kind == "playback":
+            return self.shared.playback_frame(item)
+        if kind == "presence":
+            if message.get("topic") != f"profile:{self.viewed_profile_id}":
+                return b""
+            return self.shared.frame(item, lambda event: self.shared.rendered(event, self._listeners_text))
+        if kind in {"listening", "signed_out", "resync"}:
+            return None
+        return self.shared.frame(item, as_sent)
 
     async def _deliver(self, item: Outgoing) -> None:
         message = item.message
@@ -363,7 +514,7 @@ class LiveConnection:
 
     async def _check_still_signed_in(self) -> None:
         """After the bus was deaf, a `signed_out` event may have been missed: ask the database."""
-        if await self.services.browser_sessions.user(self.user.id, self.websocket.session["sid"]) is None:
+        if await SessionChecks.of(self.websocket).user(self.user_id, self.websocket.session["sid"]) is None:
             await self._signed_out()
 
     def _listeners_text(self, message: dict[str, Any]) -> str:
@@ -421,24 +572,24 @@ class LiveConnection:
         if kind == "ping":
             await self._ping(message)
         elif kind == "toggle":
-            await playback.toggle(self.user.id, positive_int(message, "song_id"))
+            await playback.toggle(self.user_id, positive_int(message, "song_id"))
         elif kind == "play":
-            await playback.play(self.user.id, positive_int(message, "song_id"))
+            await playback.play(self.user_id, positive_int(message, "song_id"))
         elif kind == "pause":
-            await playback.pause(self.user.id, positive_int(message, "song_id"))
+            await playback.pause(self.user_id, positive_int(message, "song_id"))
         elif kind in {"next", "prev"}:
-            await playback.skip(self.user.id, self.user.id, 1 if kind == "next" else -1)
+            await playback.skip(self.user_id, self.user_id, 1 if kind == "next" else -1)
         elif kind == "ended":
             if self.listening_profile_id is not None:
                 await playback.auto_advance(self.listening_profile_id, positive_int(message, "song_id"))
         elif kind == "listen":
-            await self.services.accounts.set_listening(self.user.id, positive_int(message, "profile_id"))
+            await self.services.accounts.set_listening(self.user_id, positive_int(message, "profile_id"))
         elif kind == "stop_listening":
-            await self.services.accounts.set_listening(self.user.id, None)
+            await self.services.accounts.set_listening(self.user_id, None)
         elif kind == "delete":
-            await songs.delete(self.user.id, positive_int(message, "song_id"))
+            await songs.delete(self.user_id, positive_int(message, "song_id"))
         elif kind == "move":
-            await songs.move(self.user.id, positive_int(message, "song_id"), positive_int(message, "position"))
+            await songs.move(self.user_id, positive_int(message, "song_id"), positive_int(message, "position"))
         else:
             raise InvalidInput(f"Unknown message type '{str(kind)[:40]}'.")
 
@@ -477,13 +628,21 @@ class LiveConnection:
         await self.send({"type": "listening", "profile_id": profile_id, "player": player})
 
 
+async def signed_in_user(websocket: WebSocket) -> Any:
+    """`current_user`'s answer for a socket, checked together with the other sockets connecting now."""
+    user_id, session_id = websocket.session.get("user_id"), websocket.session.get("sid")
+    if not isinstance(user_id, int) or not isinstance(session_id, str):
+        return None
+    return await SessionChecks.of(websocket).user(user_id, session_id)
+
+
 async def live_endpoint(websocket: WebSocket) -> None:
     settings = services(websocket).settings
     if not origin_allowed(websocket.headers.get("origin"), settings.app_hostname, websocket.headers.get("host")):
         await websocket.close(code=POLICY_VIOLATION)
         return
     try:
-        user = await current_user(websocket)
+        user = await signed_in_user(websocket)
     except DATABASE_UNAVAILABLE as error:
         busy = isinstance(error, DatabaseBusy)
         logger.warning("live connection refused: %s", "no database connection came free in time" if busy
@@ -505,10 +664,12 @@ async def live_endpoint(websocket: WebSocket) -> None:
     if refusal is not None:
         await websocket.close(code=POLICY_VIOLATION, reason=refusal)
         return
+    connection = LiveConnection(websocket, user, viewed)
+    del user  # the ORM row; the connection keeps what it needs of it for as long as the socket lives
     try:
-        await LiveConnection(websocket, user, viewed).run()
+        await connection.run()
     finally:
-        open_sockets.release(user.id, session)
+        open_sockets.release(connection.user_id, session)
 
 
 routes = [WebSocketRoute("/live", live_endpoint)]

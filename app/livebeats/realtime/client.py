@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+from collections.abc import Callable
 from typing import Any
 
 DEFAULT_MAX_QUEUE = 256
@@ -44,12 +45,22 @@ class Client:
     The outbox is a deque with at most one waiting reader rather than an
     asyncio.Queue: a delivery is then one append and, if the reader sleeps, one
     future resolved, which matters when one event goes to thousands of clients.
+
+    Cheaper still is no queue at all: with `deliver_now`, an event offered while
+    the reader is idle (waiting, nothing queued) is handed to it synchronously,
+    so the fan-out writes to the socket itself instead of waking one task per
+    client. `deliver_now` returns False for what it cannot finish without
+    waiting (a full socket buffer, work that needs the database); that event,
+    and every later one until the reader is idle again, is queued as usual, so
+    order is kept and a stalled client still overflows and is dropped.
     """
 
-    def __init__(self, max_queue: int = DEFAULT_MAX_QUEUE) -> None:
+    def __init__(self, max_queue: int = DEFAULT_MAX_QUEUE,
+                 deliver_now: Callable[[Outgoing], bool] | None = None) -> None:
         if max_queue < 1:
             raise ValueError(f"max_queue must be at least 1, got {max_queue}")
         self._max_queue = max_queue
+        self._deliver_now = deliver_now
         self._outbox: collections.deque[Outgoing] = collections.deque()
         self._reader: asyncio.Future[None] | None = None
         self.dropped = False
@@ -62,6 +73,9 @@ class Client:
         """
         if self.dropped:
             return False
+        if (self._deliver_now is not None and self._reader is not None and not self._reader.done()
+                and not self._outbox                and self._deliver_now(item)):
+            return True
         if len(self._outbox) >= self._max_queue:
             self.close()
             return False

@@ -57,6 +57,7 @@ class RealtimeHub:
         presence_debounce: float = 0.1,
         presence_seconds_per_client: float = 0.001,
         presence_list_limit: int | None = None,
+        latest_wins: dict[str, float] | None = None,
         start_timeout: float = 30.0,
     ) -> None:
         """
@@ -79,6 +80,13 @@ class RealtimeHub:
         presence_list_limit: most users listed in a presence event, None for all;
             ``count`` always has the total. The profile page shows 20 badges,
             then "+ N more", so 20 spares encoding thousands of unseen users.
+        latest_wins: topics whose every event replaces the one before (a whole list,
+            not a change), each with the least seconds between two of its events
+            delivered to this node's clients. The first event after a quiet
+            interval goes out at once; later ones wait, and only the newest is
+            delivered when the interval ends. Such a topic (e.g. everyone's
+            "active users", changed by any play/pause anywhere and sent to every
+            page) then costs this node one fan-out per interval, not per event.
         start_timeout: seconds `start` keeps trying to reach PostgreSQL before it fails.
         """
         if node_timeout <= heartbeat_interval:
@@ -93,6 +101,10 @@ class RealtimeHub:
         self._presence_debounce = presence_debounce
         self._presence_seconds_per_client = presence_seconds_per_client
         self._presence_list_limit = presence_list_limit
+        self._latest_wins = dict(latest_wins or {})
+        self._latest_sent_at: dict[str, float] = {}
+        self._latest_pending: dict[str, Outgoing] = {}
+        self._latest_timers: dict[str, asyncio.TimerHandle] = {}
         self._subscribers: dict[str, set[Client]] = {}
         self._client_topics: dict[Client, set[str]] = {}
         self._table = PresenceTable()
@@ -132,7 +144,7 @@ class RealtimeHub:
             await asyncio.gather(self._expiry_task, return_exceptions=True)
         if self._presence_flush is not None:
             self._presence_flush.cancel()
-        for timer in self._meta_timers.values():
+        for timer in [*self._meta_timers.values(), *self._latest_timers.values()]:
             timer.cancel()
         for task in list(self._background):
             task.cancel()
@@ -166,7 +178,11 @@ class RealtimeHub:
             self._untrack(topic, client)
 
     async def publish(self, topic: str, message: dict[str, Any]) -> None:
-        """Deliver to this node's clients now, then to every other node.
+        """Deliver to this node's clients and to every other node.
+
+        The NOTIFY is sent first and this node's fan-out done while it travels:
+        other nodes then start their own fan-out a database round trip after
+        the publish, not after this node wrote to all of its sockets.
 
         Raises PayloadTooLarge (before anyone got it) for a message over the
         NOTIFY limit, and BusUnavailable when PostgreSQL cannot be reached (this
@@ -174,9 +190,17 @@ class RealtimeHub:
         """
         text = encode({"n": self.node_id, "k": "m", "t": topic, "m": message},
                       what=f"message for topic {topic!r}")
-        if self._subscribers.get(topic):
-            self._fanout(topic, Outgoing(json.loads(text)["m"]))
-        await self._bus.publish(text)
+        if not self._subscribers.get(topic):
+            await self._bus.publish(text)
+            return
+        notify = asyncio.ensure_future(self._bus.publish(text))
+        try:
+            await asyncio.sleep(0)  # the NOTIFY task writes its query and waits for the reply
+        except asyncio.CancelledError:
+            notify.cancel()
+            raise
+        self._deliver(topic, Outgoing(json.loads(text)["m"]))
+        await notify
 
     # --- presence --------------------------------------------------------
 
@@ -216,8 +240,16 @@ class RealtimeHub:
         else:
             self._share_meta(key)
 
-    def presence(self, topic: str) -> list[dict[str, Any]]:
-        """Every user on `topic` on every node, once each, with their "meta"."""
+    def presence(self, topic: str, *, may_lag: bool = False) -> list[dict[str, Any]]:
+        """Every user on `topic` on every node, once each, with their "meta".
+
+        With `may_lag`, for a caller attached to `topic`: while a presence event
+        for the topic is due anyway (changes are pending), the list as last
+        built, which the event then corrects. A page connecting during a join
+        storm then costs no O(users) rebuild of a list about to change again.
+        """
+        if may_lag and topic in self._dirty_topics:
+            return self._table.last_users(topic)
         return self._table.users(topic)
 
     def nodes(self) -> list[str]:
@@ -276,6 +308,29 @@ class RealtimeHub:
 
     # --- delivery --------------------------------------------------------
 
+    def _deliver(self, topic: str, item: Outgoing) -> None:
+        """A published event to this node's clients: now, or for a latest-wins topic maybe later."""
+        interval = self._latest_wins.get(topic)
+        if interval is None:
+            self._fanout(topic, item)
+            return
+        if topic in self._latest_timers:
+            self._latest_pending[topic] = item
+            return
+        wait = self._latest_sent_at.get(topic, float("-inf")) + interval - time.monotonic()
+        if wait > 0:
+            self._latest_pending[topic] = item
+            self._latest_timers[topic] = asyncio.get_running_loop().call_later(
+                wait, self._deliver_latest, topic)
+            return
+        self._latest_sent_at[topic] = time.monotonic()
+        self._fanout(topic, item)
+
+    def _deliver_latest(self, topic: str) -> None:
+        del self._latest_timers[topic]
+        self._latest_sent_at[topic] = time.monotonic()
+        self._fanout(topic, self._latest_pending.pop(topic))
+
     def _fanout(self, topic: str, item: Outgoing) -> None:
         """Queue `item` for every client of `topic` without ever waiting for one."""
         subscribers = self._subscribers.get(topic)
@@ -299,7 +354,7 @@ class RealtimeHub:
     def _dispatch(self, sender: str, envelope: dict[str, Any]) -> None:
         kind = envelope["k"]
         if kind == "m":
-            self._fanout(envelope["t"], Outgoing(envelope["m"]))
+            self._deliver(envelope["t"], Outgoing(envelope["m"]))
             return
         if kind == "q":
             if envelope["to"] in (None, self.node_id):

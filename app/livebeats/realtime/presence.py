@@ -9,7 +9,11 @@ talking - crashed, partitioned, SIGKILLed - cannot say goodbye, so its copy is
 thrown away once it has been silent longer than the timeout.
 
 A user with several tabs on one node is one entry; a user on several nodes is
-merged when read (`users`), keeping the newest meta. This module does no I/O;
+merged when read (`users`), keeping the newest meta. The merged, sorted list
+is kept per topic until that topic changes (`users`), and may be read as it
+was before the latest changes (`last_users`): every page that connects shows
+it, and rebuilding it per connect made a reconnect storm of N pages cost O(N²).
+This module does no I/O;
 `hub.py` moves its deltas and snapshots over the bus.
 
 Wire shapes (inside the envelopes of `hub.py`):
@@ -62,6 +66,8 @@ class PresenceTable:
         self._local: dict[str, dict[UserId, LocalEntry]] = {}
         self._tracked: dict[object, dict[str, UserId]] = {}
         self._remote: dict[str, RemoteNode] = {}
+        self._merged: dict[str, list[dict[str, Any]]] = {}
+        self._stale: set[str] = set()
 
     # --- this node's own entries ---------------------------------------
 
@@ -79,6 +85,7 @@ class PresenceTable:
             entry.clients.add(client)
             return ops
         users[user_id] = LocalEntry(user=dict(user), meta={}, ts=time.time(), clients={client})
+        self._changed(topic)
         return [*ops, ["s", topic, users[user_id].user, {}, users[user_id].ts]]
 
     def untrack(self, topic: str, client: object) -> Op | None:
@@ -97,6 +104,7 @@ class PresenceTable:
         del users[user_id]
         if not users:
             del self._local[topic]
+        self._changed(topic)
         return ["d", topic, user_id]
 
     def tracked_topics(self, client: object) -> list[str]:
@@ -115,6 +123,7 @@ class PresenceTable:
         entry = self._local[topic][user_id]
         entry.meta = {**entry.meta, **meta}
         entry.ts = time.time()
+        self._changed(topic)
         return user_id
 
     def set_op(self, topic: str, user_id: UserId) -> Op | None:
@@ -146,11 +155,13 @@ class PresenceTable:
                 _, topic, user, meta, ts = op
                 node.entries.setdefault(topic, {})[user["id"]] = Entry(user, meta, ts)
                 changed.add(topic)
+                self._changed(topic)
             elif op[0] == "d":
                 _, topic, user_id = op
                 users = node.entries.get(topic, {})
                 if users.pop(user_id, None) is not None:
                     changed.add(topic)
+                    self._changed(topic)
                 if not users:
                     node.entries.pop(topic, None)
         return changed, self._wants_sync(node, now)
@@ -180,6 +191,7 @@ class PresenceTable:
         for topic, user, meta, ts in node.snapshot_parts:
             fresh.setdefault(topic, {})[user["id"]] = Entry(user, meta, ts)
         for topic in fresh.keys() | node.entries.keys():
+            self._changed(topic)
             if fresh.get(topic) != node.entries.get(topic):
                 changed.add(topic)
         node.entries, node.seq, node.synced = fresh, seq, True
@@ -189,7 +201,11 @@ class PresenceTable:
     def forget_node(self, node_id: str) -> set[str]:
         """Drop a node's copy (it said goodbye or expired); returns the topics it was on."""
         node = self._remote.pop(node_id, None)
-        return set(node.entries) if node else set()
+        if node is None:
+            return set()
+        for topic in node.entries:
+            self._changed(topic)
+        return set(node.entries)
 
     def expire(self, now: float, timeout: float) -> tuple[list[str], set[str]]:
         """Forget nodes silent for longer than `timeout`; returns (their ids, changed topics)."""
@@ -228,7 +244,31 @@ class PresenceTable:
     # --- the merged view -------------------------------------------------
 
     def users(self, topic: str) -> list[dict[str, Any]]:
-        """Everyone on `topic` on every node, once per user id, newest meta winning."""
+        """Everyone on `topic` on every node, once per user id, newest meta winning.
+
+        A new list each call, of dicts shared by the callers until the topic
+        changes: read them, do not change them.
+        """
+        listed = self._merged.get(topic)
+        if listed is None or topic in self._stale:
+            self._stale.discard(topic)
+            listed = self._merge(topic)
+            if listed:
+                self._merged[topic] = listed
+            else:
+                self._merged.pop(topic, None)
+        return list(listed)
+
+    def last_users(self, topic: str) -> list[dict[str, Any]]:
+        """`users` as of its last read, possibly older than the latest changes; fresh if never read."""
+        listed = self._merged.get(topic)
+        return self.users(topic) if listed is None else list(listed)
+
+    def _changed(self, topic: str) -> None:
+        if topic in self._merged:
+            self._stale.add(topic)
+
+    def _merge(self, topic: str) -> list[dict[str, Any]]:
         merged: dict[UserId, Entry] = {}
         sources = [node.entries.get(topic, {}) for node in self._remote.values()]
         sources.append(self._local.get(topic, {}))

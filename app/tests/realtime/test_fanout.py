@@ -83,3 +83,23 @@ async def test_stalled_client_is_dropped_without_delaying_others(make_hub):
     assert await stalled.next_message() is None
     assert hub.presence(TOPIC) == []
     assert not fast.dropped
+
+
+async def test_a_latest_wins_topic_delivers_the_first_event_at_once_then_only_the_newest(make_hub):
+    hub_a = await make_hub("node-a")
+    hub_b = await make_hub("node-b", latest_wins={"active_users": 0.5})
+    lists, every = Inbox(listed := Client()), Inbox(other := Client())
+    hub_b.attach(listed, "active_users")
+    hub_b.attach(other, TOPIC)
+
+    for number in range(3):
+        await hub_a.publish("active_users", {"type": "active_users", "users": [number]})
+        await hub_a.publish(TOPIC, {"type": "play", "song_id": number})
+    await wait_until(lambda: len(every.messages) == 3, timeout=5, what="every event of a plain topic on B")
+    assert lists.messages == [{"type": "active_users", "users": [0]}], "the first at once, the rest held"
+    await wait_until(lambda: len(lists.messages) == 2, timeout=5, what="the newest list after the interval")
+    assert lists.messages[1] == {"type": "active_users", "users": [2]}
+
+    await hub_b.publish("active_users", {"type": "active_users", "users": [3]})
+    await wait_until(lambda: len(lists.messages) == 3, timeout=5, what="a local publish, held then delivered")
+    assert lists.messages[2]["users"] == [3]

@@ -59,3 +59,43 @@ def test_silent_nodes_expire_and_the_newest_meta_wins_across_nodes():
     assert table.users("t") == [{**ALICE, "meta": {"ping_ms": 20}}]
     assert table.expire(now=26.0, timeout=15.0) == (["c"], {"t"})
     assert table.users("t") == []
+
+
+def test_the_merged_list_read_once_follows_every_later_change():
+    """Read between every change: a list kept from an earlier read must never be served stale."""
+    table = PresenceTable()
+    tab = object()
+
+    def names(topic: str = "t") -> list[tuple[str, dict]]:
+        return [(user["username"], user["meta"]) for user in table.users(topic)]
+
+    table.track("t", tab, BOB)
+    assert names() == [("bob", {})]
+    table.set_meta("t", tab, {"ping_ms": 7})
+    assert names() == [("bob", {"ping_ms": 7})]
+    table.apply_ops("b", "inc1", 1, [["s", "t", ALICE, {}, 1.0]], now=0.0)
+    assert names() == [("alice", {}), ("bob", {"ping_ms": 7})]
+    table.apply_ops("b", "inc1", 2, [["d", "t", 1]], now=0.0)
+    assert names() == [("bob", {"ping_ms": 7})]
+    table.apply_snapshot_part("b", "inc1", 2, 0, 1, [["t", ALICE, {"ping_ms": 3}, 2.0]], now=1.0)
+    assert names() == [("alice", {"ping_ms": 3}), ("bob", {"ping_ms": 7})]
+    table.forget_node("b")
+    assert names() == [("bob", {"ping_ms": 7})]
+    table.apply_ops("b", "inc2", 1, [["s", "t", ALICE, {}, 1.0]], now=2.0)
+    assert table.expire(now=100.0, timeout=15.0) == (["b"], {"t"})
+    assert names() == [("bob", {"ping_ms": 7})]
+    table.untrack("t", tab)
+    assert names() == []
+    table.users("t").append({"id": 9})
+    assert names() == [], "each caller gets its own list"
+
+
+def test_last_users_may_lag_behind_changes_until_the_next_full_read():
+    table = PresenceTable()
+    tab1, tab2 = object(), object()
+    table.track("t", tab1, BOB)
+    assert [user["username"] for user in table.last_users("t")] == ["bob"], "never read: built fresh"
+    table.track("t", tab2, ALICE)
+    assert [user["username"] for user in table.last_users("t")] == ["bob"]
+    assert [user["username"] for user in table.users("t")] == ["alice", "bob"]
+    assert [user["username"] for user in table.last_users("t")] == ["alice", "bob"]
