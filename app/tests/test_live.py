@@ -7,10 +7,9 @@ import json
 
 import asyncpg
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-
 from mp3gen import mp3_bytes
 from support import drain, receive
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 
 async def sql(database_url: str, query: str, *args):

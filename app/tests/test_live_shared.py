@@ -6,8 +6,8 @@ import asyncio
 import collections
 import contextlib
 import json
-from datetime import UTC, datetime, timedelta
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -52,10 +52,12 @@ def test_connect_with_the_pool_exhausted_closes_with_try_again_later(database_ur
             yield
         await engine.dispose()
 
-    with TestClient(SignedIn(Starlette(routes=routes, lifespan=lifespan))) as client:
-        with client.websocket_connect("/live", headers={"origin": "http://testserver"}) as socket:
-            with pytest.raises(WebSocketDisconnect) as closed:
-                socket.receive_text()
+    with (
+        TestClient(SignedIn(Starlette(routes=routes, lifespan=lifespan))) as client,
+        client.websocket_connect("/live", headers={"origin": "http://testserver"}) as socket,
+        pytest.raises(WebSocketDisconnect) as closed,
+    ):
+        socket.receive_text()
     assert (closed.value.code, closed.value.reason) == (TRY_AGAIN_LATER, SERVER_BUSY)
 
 
@@ -97,7 +99,7 @@ def test_a_playing_event_is_rendered_once_but_its_position_is_as_of_each_send(mo
                       played_at=started, paused_at=None, storage_key="song.mp3")
     event = Outgoing({"type": "playback", "profile_id": 1, "song": song.to_event()})
     shared = SharedWork.__new__(SharedWork)
-    shared.file_tokens, shared._rendered = FileTokens("test-secret"), collections.OrderedDict()
+    shared.file_tokens, shared._rendered = FileTokens("test-secret"), collections.OrderedDict()  # noqa: SLF001 - the render cache, without an app
 
     monkeypatch.setattr(live, "utc_now", lambda: started + timedelta(seconds=10))
     first = json.loads(shared.playback_text(event))

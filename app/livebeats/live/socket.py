@@ -181,7 +181,7 @@ class Coalesced(Generic[Key, Value]):
         except asyncio.CancelledError:
             result.cancel()
             raise
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - whatever the load raised, every waiter gets it
             result.set_exception(error)
             result.add_done_callback(lambda future: future.exception())
         else:

@@ -100,7 +100,7 @@ class PgBus:
         self._listener_task = asyncio.create_task(self._listen_forever(), name="realtime-listen")
         try:
             await asyncio.wait_for(self._listening.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self.stop()
             raise BusUnavailable(
                 f"realtime bus could not LISTEN on PostgreSQL within {timeout:.0f} s: "
@@ -157,7 +157,7 @@ class PgBus:
                     timeout=self._connect_timeout,
                     server_settings={"application_name": self._name},
                 )
-                conn.add_termination_listener(lambda _conn: lost.set())
+                conn.add_termination_listener(lambda _conn, lost=lost: lost.set())  # this connection's event, not a later one's
                 await conn.add_listener(self._channel, self._deliver)
                 self._listening.set()
                 backoff = self._min_backoff
@@ -189,7 +189,7 @@ class PgBus:
             try:
                 await asyncio.wait_for(lost.wait(), self._keepalive_interval)
                 return
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             try:
                 await conn.fetchval("SELECT 1", timeout=self._keepalive_interval)

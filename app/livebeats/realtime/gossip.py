@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -93,10 +94,8 @@ class PresenceGossip:
         while True:
             timeout = self._last_sent + self._heartbeat_interval - time.monotonic()
             if timeout > 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
-                except asyncio.TimeoutError:
-                    pass
             self._wake.clear()
             while self._ops:
                 batch = self._take_batch()

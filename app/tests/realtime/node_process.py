@@ -31,7 +31,7 @@ async def pump(name: str, client: Client) -> None:
 
 
 async def main(dsn: str, node_id: str, region: str, channel: str, timings: list[float]) -> None:
-    extra = dict(zip(("heartbeat_interval", "node_timeout"), timings))
+    extra = dict(zip(("heartbeat_interval", "node_timeout"), timings, strict=False))  # either may be given
     hub = RealtimeHub(dsn, node_id, region, channel=channel, **extra)
     await hub.start()
     clients: dict[str, Client] = {}

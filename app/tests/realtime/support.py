@@ -59,7 +59,7 @@ class ClusterControl:
         self.options = options
 
     @classmethod
-    async def of(cls, dsn: str) -> "ClusterControl":
+    async def of(cls, dsn: str) -> ClusterControl:
         """Read where the cluster lives and how it was started, while it is up."""
         conn = await asyncpg.connect(dsn)
         try:
