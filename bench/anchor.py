@@ -41,14 +41,14 @@ async def main() -> None:
         finally:
             listeners.discard(connection)
 
-    async with serve(handler, "127.0.0.1", args.port, compression=None, ping_interval=None,
-                     backlog=4096, max_size=64 * 1024):
+    async with serve(handler, "127.0.0.1", args.port, compression=None, ping_interval=None, backlog=4096, max_size=64 * 1024):
         await asyncio.Future()
 
 
 if __name__ == "__main__":
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass

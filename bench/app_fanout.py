@@ -93,8 +93,9 @@ class PageListener(Listener):
         return self.playbacks - 1
 
 
-async def http(port: int, method: str, path: str, *, cookie: str = "",
-               form: dict[str, str] | None = None) -> tuple[int, str, bytes]:
+async def http(
+    port: int, method: str, path: str, *, cookie: str = "", form: dict[str, str] | None = None
+) -> tuple[int, str, bytes]:
     """One HTTP/1.1 request on its own connection; returns (status, session cookie, body)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     body = urlencode(form).encode() if form else b""
@@ -108,8 +109,14 @@ async def http(port: int, method: str, path: str, *, cookie: str = "",
     writer.close()
     headers, _, content = response.partition(b"\r\n\r\n")
     lines = headers.decode().split("\r\n")
-    session = next((line.split(":", 1)[1].strip().split(";", 1)[0] for line in lines[1:]
-                    if line.lower().startswith("set-cookie:") and "livebeats_session=" in line), "")
+    session = next(
+        (
+            line.split(":", 1)[1].strip().split(";", 1)[0]
+            for line in lines[1:]
+            if line.lower().startswith("set-cookie:") and "livebeats_session=" in line
+        ),
+        "",
+    )
     return int(lines[0].split()[1]), session, content
 
 
@@ -118,8 +125,9 @@ async def sign_in(port: int, username: str) -> str:
     match = CSRF.search(page)
     if match is None:
         raise RuntimeError("no development sign-in form on /signin (is DEV_SIGNIN on?)")
-    status, signed_in, _ = await http(port, "POST", "/dev/signin", cookie=cookie,
-                                      form={"username": username, "csrf_token": match.group(1).decode()})
+    status, signed_in, _ = await http(
+        port, "POST", "/dev/signin", cookie=cookie, form={"username": username, "csrf_token": match.group(1).decode()}
+    )
     if status != 303 or not signed_in:
         raise RuntimeError(f"sign-in of {username} failed with HTTP {status}")
     return signed_in
@@ -150,8 +158,7 @@ def cpu_quota(share: float | None) -> Iterator[Path | None]:
 
 
 @contextlib.contextmanager
-def app_servers(env: dict[str, str], count: int, *, cpu: str, logs: Path,
-                share: float | None = None) -> Iterator[list[Node]]:
+def app_servers(env: dict[str, str], count: int, *, cpu: str, logs: Path, share: float | None = None) -> Iterator[list[Node]]:
     nodes = []
     try:
         for index in range(count):
@@ -160,7 +167,9 @@ def app_servers(env: dict[str, str], count: int, *, cpu: str, logs: Path,
             log = (logs / f"server-{name}.log").open("wb")
             process = subprocess.Popen(
                 ["taskset", "-c", cpu, sys.executable, "-m", "livebeats", "serve"],
-                cwd=REPO / "app", stdout=log, stderr=subprocess.STDOUT,
+                cwd=REPO / "app",
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 env={**env, "PORT": str(port), "AWS_REGION": region},
             )
             nodes.append(Node(name, port, process))
@@ -186,8 +195,10 @@ class AnchorListener(PageListener):
 def anchor_server(logs: Path) -> Iterator[Node]:
     log = (logs / "anchor.log").open("wb")
     process = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, str(REPO / "bench" / "anchor.py"),
-         "--port", str(ANCHOR_PORT)], stdout=log, stderr=subprocess.STDOUT)
+        ["taskset", "-c", "0", sys.executable, str(REPO / "bench" / "anchor.py"), "--port", str(ANCHOR_PORT)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         yield Node("anchor", ANCHOR_PORT, process)
     finally:
@@ -195,12 +206,12 @@ def anchor_server(logs: Path) -> Iterator[Node]:
         process.wait(timeout=30)
 
 
-async def open_page(node: Node, path: str, cookie: str, *, synced: bool = False,
-                    kind: type[PageListener] = PageListener) -> PageListener:
+async def open_page(
+    node: Node, path: str, cookie: str, *, synced: bool = False, kind: type[PageListener] = PageListener
+) -> PageListener:
     """A page upgraded to a WebSocket; with `synced`, once it also got its `state`."""
     loop = asyncio.get_running_loop()
-    _transport, page = await loop.create_connection(
-        lambda: kind(path, node.port, cookie), "127.0.0.1", node.port)
+    _transport, page = await loop.create_connection(lambda: kind(path, node.port, cookie), "127.0.0.1", node.port)
     await asyncio.wait_for(page.opened, 120)
     if synced:
         await asyncio.wait_for(page.synced, 120)
@@ -250,9 +261,20 @@ def owner_command(song_id: int) -> Callable[[int], str]:
     return lambda number: json.dumps({"type": "play" if number % 2 == 0 else "pause", "song_id": song_id})
 
 
-async def run_app(env: dict[str, str], dsn: str, cookies: dict[str, str], figures: Figures, *, nodes: int,
-                  actions: int, storm: bool, logs: Path, profile: str | None, share: float | None = None,
-                  anchor: bool = False) -> None:
+async def run_app(
+    env: dict[str, str],
+    dsn: str,
+    cookies: dict[str, str],
+    figures: Figures,
+    *,
+    nodes: int,
+    actions: int,
+    storm: bool,
+    logs: Path,
+    profile: str | None,
+    share: float | None = None,
+    anchor: bool = False,
+) -> None:
     """The app's run; with `anchor`, the anchor's actions alternate with the app's (same load on the machine)."""
     listeners = figures.listeners
     Listener.arrivals.clear()
@@ -278,7 +300,9 @@ async def run_app(env: dict[str, str], dsn: str, cookies: dict[str, str], figure
         owner_id = await db.fetchval("SELECT id FROM users WHERE username = 'owner'")
         song_id = await db.fetchval("SELECT id FROM songs WHERE user_id = $1", owner_id) or await db.fetchval(
             "INSERT INTO songs (user_id, title, artist, duration, position, storage_key, file_size) "
-            "VALUES ($1, 'Bench', 'Load', 180, 0, 'bench.mp3', 1) RETURNING id", owner_id)
+            "VALUES ($1, 'Bench', 'Load', 180, 0, 'bench.mp3', 1) RETURNING id",
+            owner_id,
+        )
         await db.execute("UPDATE songs SET status = 'stopped', played_at = NULL, paused_at = NULL")
         await db.execute("UPDATE users SET active_profile_user_id = $1 WHERE username LIKE 'bench%'", owner_id)
 
@@ -301,9 +325,22 @@ async def run_app(env: dict[str, str], dsn: str, cookies: dict[str, str], figure
         profiler = None
         if profile:
             profiler = subprocess.Popen(
-                ["py-spy", "record", "--pid", str(cluster[0].process.pid), "--format", "raw",
-                 "--rate", "250", "--nonblocking", "--output", profile],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    "py-spy",
+                    "record",
+                    "--pid",
+                    str(cluster[0].process.pid),
+                    "--format",
+                    "raw",
+                    "--rate",
+                    "250",
+                    "--nonblocking",
+                    "--output",
+                    profile,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             await asyncio.sleep(1.0)
         command = owner_command(song_id)
         delivered_before = {name: sum(page.messages for page in group) for name, group in groups.items()}
@@ -326,8 +363,7 @@ async def run_app(env: dict[str, str], dsn: str, cookies: dict[str, str], figure
             seen = report(node, group, run, baseline[node.name], "same-node" if node is cluster[0] else "cross-node")
             figures.app_p99[node.name] = p99(seen)
             figures.missing += len(group) * actions - len(seen)
-            delivered = (run.messages if nodes == 1 else
-                         sum(page.messages for page in group) - delivered_before[node.name])
+            delivered = run.messages if nodes == 1 else sum(page.messages for page in group) - delivered_before[node.name]
             figures.cpu_per_message_us[node.name] = run.server_cpu[node.name] / max(1, delivered) * 1e6
             print(f"  server CPU per delivered message: {figures.cpu_per_message_us[node.name]:.1f} us")
         print_client_cost(run)
@@ -342,8 +378,9 @@ async def run_app(env: dict[str, str], dsn: str, cookies: dict[str, str], figure
     await db.close()
 
 
-async def reconnect_storm(pages: list[PageListener], open_listener: Callable[[int], Awaitable[PageListener]],
-                          figures: Figures) -> None:
+async def reconnect_storm(
+    pages: list[PageListener], open_listener: Callable[[int], Awaitable[PageListener]], figures: Figures
+) -> None:
     """Drop every listener at once (a node restart or deploy), then time until all have their state again."""
     print(f"-- reconnect storm: dropping {len(pages)} listeners at once --")
     dropped_at = time.perf_counter()
@@ -353,13 +390,11 @@ async def reconnect_storm(pages: list[PageListener], open_listener: Callable[[in
     back = await connect_all(figures.listeners, open_listener)
     figures.storm_synced = sum(page.synced.done() and not page.closed for page in back)
     figures.storm_s = max(page.synced.result() for page in back) - dropped_at if back else None
-    print(f"reconnected and resynced {figures.storm_synced} of {figures.listeners} in "
-          f"{figures.storm_s:.1f} s after the drop")
+    print(f"reconnected and resynced {figures.storm_synced} of {figures.listeners} in {figures.storm_s:.1f} s after the drop")
     pages[:] = back
 
 
-async def anchor_side(stack: contextlib.ExitStack, pages: list[PageListener], figures: Figures,
-                      logs: Path) -> Side:
+async def anchor_side(stack: contextlib.ExitStack, pages: list[PageListener], figures: Figures, logs: Path) -> Side:
     """The anchor started and its listeners connected; each action broadcasts the app's last `playback` size."""
     node = stack.enter_context(anchor_server(logs))
     await wait_for_port(node, time.monotonic() + 30)
@@ -369,14 +404,15 @@ async def anchor_side(stack: contextlib.ExitStack, pages: list[PageListener], fi
     everyone = await connect_all(figures.listeners, lambda _number: open_page(node, "/live", "", kind=AnchorListener))
     stack.callback(lambda: [page.transport.close() for page in [owner, *everyone] if page.transport is not None])
     await asyncio.sleep(1.0)
-    return Side([node], everyone,
-                lambda number: owner.send_text(f"{number} {max(page.playback_size for page in pages) or 225}"))
+    return Side([node], everyone, lambda number: owner.send_text(f"{number} {max(page.playback_size for page in pages) or 225}"))
 
 
 def anchor_report(side: Side, run: Actions, figures: Figures) -> None:
     size = max(page.playback_size for page in side.listeners)
-    print(f"-- anchor, alternating with the app's actions: websockets broadcast() of a {size}-byte frame "
-          f"to {len(side.listeners)} sockets --")
+    print(
+        f"-- anchor, alternating with the app's actions: websockets broadcast() of a {size}-byte frame "
+        f"to {len(side.listeners)} sockets --"
+    )
     figures.anchor_p99 = p99(report(side.nodes[0], side.listeners, run, figures.anchor_baseline_kib, "anchor"))
     print_client_cost(run)
 
@@ -389,40 +425,67 @@ def summary(one: Figures | None, split: Figures | None) -> None:
     print("\n== targets ==")
     if one is not None:
         ratio = one.app_p99["A"] / one.anchor_p99
-        verdict(f"p99 action -> every listener ({one.listeners}, one node)",
-                f"{one.app_p99['A'] * 1000:.0f} ms = {ratio:.2f}x anchor {one.anchor_p99 * 1000:.0f} ms",
-                "<= 1.2x anchor", ratio <= 1.2)
+        verdict(
+            f"p99 action -> every listener ({one.listeners}, one node)",
+            f"{one.app_p99['A'] * 1000:.0f} ms = {ratio:.2f}x anchor {one.anchor_p99 * 1000:.0f} ms",
+            "<= 1.2x anchor",
+            ratio <= 1.2,
+        )
         verdict("moonshot: the same p99", f"{one.app_p99['A'] * 1000:.0f} ms", "<= 100 ms", one.app_p99["A"] <= 0.1)
-        verdict("all held, no receipt missing", f"{one.held} held, {one.missing} missing",
-                f"{one.listeners} held, 0 missing", one.held == one.listeners and one.missing == 0)
+        verdict(
+            "all held, no receipt missing",
+            f"{one.held} held, {one.missing} missing",
+            f"{one.listeners} held, 0 missing",
+            one.held == one.listeners and one.missing == 0,
+        )
         cpu = one.cpu_per_message_us["A"]
-        verdict("server CPU per delivered message", f"{cpu:.1f} us = {cpu / one.floor_us:.2f}x floor "
-                f"{one.floor_us:.1f} us", "<= 1.5x floor", cpu <= 1.5 * one.floor_us)
+        verdict(
+            "server CPU per delivered message",
+            f"{cpu:.1f} us = {cpu / one.floor_us:.2f}x floor {one.floor_us:.1f} us",
+            "<= 1.5x floor",
+            cpu <= 1.5 * one.floor_us,
+        )
         if one.storm_s is not None:
-            verdict(f"reconnect storm ({one.listeners} dropped at once)",
-                    f"{one.storm_synced} resynced in {one.storm_s:.1f} s", "all within 10 s",
-                    one.storm_synced == one.listeners and one.storm_s <= 10)
+            verdict(
+                f"reconnect storm ({one.listeners} dropped at once)",
+                f"{one.storm_synced} resynced in {one.storm_s:.1f} s",
+                "all within 10 s",
+                one.storm_synced == one.listeners and one.storm_s <= 10,
+            )
         verdict("memory per idle connection", f"{one.idle_kib['A']:.1f} KiB", "<= 40 KiB", one.idle_kib["A"] <= 40)
-        verdict("load client CPU per action vs server's", f"{one.client_ms:.0f} ms vs {one.server_ms:.0f} ms",
-                "client < server", one.client_ms < one.server_ms)
+        verdict(
+            "load client CPU per action vs server's",
+            f"{one.client_ms:.0f} ms vs {one.server_ms:.0f} ms",
+            "client < server",
+            one.client_ms < one.server_ms,
+        )
     if split is not None:
         ratio = split.app_p99["B"] / split.app_p99["A"]
-        verdict(f"cross-node: far p99 / near p99 ({split.listeners} over 2)",
-                f"{split.app_p99['B'] * 1000:.0f} / {split.app_p99['A'] * 1000:.0f} ms = {ratio:.2f}",
-                "<= 1.5", ratio <= 1.5)
+        verdict(
+            f"cross-node: far p99 / near p99 ({split.listeners} over 2)",
+            f"{split.app_p99['B'] * 1000:.0f} / {split.app_p99['A'] * 1000:.0f} ms = {ratio:.2f}",
+            "<= 1.5",
+            ratio <= 1.5,
+        )
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listeners", default="5000", help="listeners; with --task-share, a comma-separated list")
     parser.add_argument("--actions", type=int, default=20, help="play/pause actions per scenario")
-    parser.add_argument("--scenario", choices=["one", "split", "all"], default="all",
-                        help="one: all listeners on node A with the owner (+ storm, anchor, floor); "
-                             "split: half of them on node B")
+    parser.add_argument(
+        "--scenario",
+        choices=["one", "split", "all"],
+        default="all",
+        help="one: all listeners on node A with the owner (+ storm, anchor, floor); split: half of them on node B",
+    )
     parser.add_argument("--no-storm", action="store_true", help="skip the reconnect storm")
-    parser.add_argument("--task-share", type=float,
-                        help="only the app, one node, limited to this share of a core (0.25: the default "
-                             "Fargate task's vCPU; root, cgroup v1), at each of --listeners (comma-separated)")
+    parser.add_argument(
+        "--task-share",
+        type=float,
+        help="only the app, one node, limited to this share of a core (0.25: the default "
+        "Fargate task's vCPU; root, cgroup v1), at each of --listeners (comma-separated)",
+    )
     parser.add_argument("--profile", help="write py-spy's raw (collapsed) samples of node A here (scenario one)")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -431,12 +494,19 @@ async def main() -> None:
     one = split = None
     with throwaway_postgres() as dsn, tempfile.TemporaryDirectory(prefix="livebeats-bench-") as scratch:
         env = {
-            **os.environ, "DATABASE_URL": dsn, "SECRET_KEY_BASE": secrets.token_urlsafe(48),
-            "APP_ENV": "development", "DEV_SIGNIN": "true", "HOST": "127.0.0.1",
-            "STORAGE_DIR": scratch, "POOL_SIZE": "10", "PYTHONPATH": str(REPO / "app"),
+            **os.environ,
+            "DATABASE_URL": dsn,
+            "SECRET_KEY_BASE": secrets.token_urlsafe(48),
+            "APP_ENV": "development",
+            "DEV_SIGNIN": "true",
+            "HOST": "127.0.0.1",
+            "STORAGE_DIR": scratch,
+            "POOL_SIZE": "10",
+            "PYTHONPATH": str(REPO / "app"),
         }
-        migrated = subprocess.run([sys.executable, "-m", "livebeats", "migrate"], cwd=REPO / "app",
-                                  env=env, capture_output=True, text=True)
+        migrated = subprocess.run(
+            [sys.executable, "-m", "livebeats", "migrate"], cwd=REPO / "app", env=env, capture_output=True, text=True
+        )
         if migrated.returncode != 0:
             raise SystemExit(f"migration failed: {migrated.stderr}")
         cookies: dict[str, str] = {}
@@ -444,28 +514,50 @@ async def main() -> None:
         if args.task_share is not None:
             for count in sorted(counts, reverse=True):
                 task = Figures(count)
-                await run_app(env, dsn, cookies, task, nodes=1, actions=args.actions, storm=False,
-                              logs=Path(scratch), profile=None, share=args.task_share)
-                print(f"  {count} listeners at {args.task_share} of a core: p99 {task.app_p99['A'] * 1000:.0f} ms, "
-                      f"{task.held} held, {task.missing} receipts missing")
+                await run_app(
+                    env,
+                    dsn,
+                    cookies,
+                    task,
+                    nodes=1,
+                    actions=args.actions,
+                    storm=False,
+                    logs=Path(scratch),
+                    profile=None,
+                    share=args.task_share,
+                )
+                print(
+                    f"  {count} listeners at {args.task_share} of a core: p99 {task.app_p99['A'] * 1000:.0f} ms, "
+                    f"{task.held} held, {task.missing} receipts missing"
+                )
             return
         args.listeners = counts[0]
         if args.scenario in ("one", "all"):
             one = Figures(args.listeners)
-            await run_app(env, dsn, cookies, one, nodes=1, actions=args.actions, storm=not args.no_storm,
-                          logs=Path(scratch), profile=args.profile, anchor=True)
+            await run_app(
+                env,
+                dsn,
+                cookies,
+                one,
+                nodes=1,
+                actions=args.actions,
+                storm=not args.no_storm,
+                logs=Path(scratch),
+                profile=args.profile,
+                anchor=True,
+            )
             one.floor_us = send_floor(args.listeners)
             print(f"\n== floor: one 100-byte send() per socket, {args.listeners} sockets: {one.floor_us:.1f} us ==")
         if args.scenario in ("split", "all"):
             split = Figures(args.listeners)
-            await run_app(env, dsn, cookies, split, nodes=2, actions=args.actions, storm=False,
-                          logs=Path(scratch), profile=None)
+            await run_app(env, dsn, cookies, split, nodes=2, actions=args.actions, storm=False, logs=Path(scratch), profile=None)
     summary(one, split)
 
 
 if __name__ == "__main__":
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass

@@ -50,9 +50,19 @@ def servers(dsn: str, count: int, *, cpu: str, ws: str, rt: bool) -> Iterator[li
     try:
         for index in range(count):
             name, port = "AB"[index], 4101 + index
-            command = [*pinned(cpu, rt), sys.executable, str(REPO / "bench" / "server.py"),
-                       "--dsn", dsn, "--port", str(port), "--node-id", f"bench-{name}",
-                       "--ws", ws]
+            command = [
+                *pinned(cpu, rt),
+                sys.executable,
+                str(REPO / "bench" / "server.py"),
+                "--dsn",
+                dsn,
+                "--port",
+                str(port),
+                "--node-id",
+                f"bench-{name}",
+                "--ws",
+                ws,
+            ]
             process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(REPO / "app")})
             nodes.append(Node(name, port, process))
         yield nodes
@@ -63,14 +73,12 @@ def servers(dsn: str, count: int, *, cpu: str, ws: str, rt: bool) -> Iterator[li
             node.process.wait(timeout=30)
 
 
-
 async def open_listener(node: Node, user_id: int, *, owner: bool = False) -> Listener:
     loop = asyncio.get_running_loop()
     path = f"/live/1?user={user_id}" + ("&owner=1" if owner else "")
     _transport, listener = await loop.create_connection(lambda: Listener(path, node.port), "127.0.0.1", node.port)
     await asyncio.wait_for(listener.opened, 30)
     return listener
-
 
 
 SCENARIOS = {
@@ -92,9 +100,9 @@ async def ping_forever(listeners: list[Listener], interval: float) -> None:
             await asyncio.sleep(interval / ticks)
 
 
-
-async def run_scenario(dsn: str, scenario: str, *, listeners: int, actions: int, ws: str,
-                       profile: str | None, rt: bool, ping_interval: float) -> None:
+async def run_scenario(
+    dsn: str, scenario: str, *, listeners: int, actions: int, ws: str, profile: str | None, rt: bool, ping_interval: float
+) -> None:
     Listener.arrivals.clear()
     nodes, holders, description = SCENARIOS[scenario]
     print(f"\n== {scenario}: {listeners} listeners, {description}, {actions} actions ==")
@@ -122,13 +130,31 @@ async def run_scenario(dsn: str, scenario: str, *, listeners: int, actions: int,
 
         profiler = None
         if profile:
-            profiler = subprocess.Popen(["py-spy", "record", "--pid", str(cluster[0].process.pid),
-                                         "--format", "raw", "--rate", "250", "--nonblocking",
-                                         "--output", profile],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            profiler = subprocess.Popen(
+                [
+                    "py-spy",
+                    "record",
+                    "--pid",
+                    str(cluster[0].process.pid),
+                    "--format",
+                    "raw",
+                    "--rate",
+                    "250",
+                    "--nonblocking",
+                    "--output",
+                    profile,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             await asyncio.sleep(1.0)
-        run = await act(cluster, everyone, actions, lambda seq: owner.send_text(
-            json.dumps({"action": "play" if seq % 2 == 0 else "pause", "seq": seq})), timeout=5)
+        run = await act(
+            cluster,
+            everyone,
+            actions,
+            lambda seq: owner.send_text(json.dumps({"action": "play" if seq % 2 == 0 else "pause", "seq": seq})),
+            timeout=5,
+        )
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=30)
@@ -137,8 +163,7 @@ async def run_scenario(dsn: str, scenario: str, *, listeners: int, actions: int,
         print(f"connections held: {sum(not listener.closed for listener in everyone)} of {listeners}{closed_by_server(everyone)}")
         for node in cluster:
             if node.listeners:
-                report(node, node.listeners, run, baseline[node.name],
-                       "same-node" if node is cluster[0] else "cross-node")
+                report(node, node.listeners, run, baseline[node.name], "same-node" if node is cluster[0] else "cross-node")
         print_client_cost(run)
         for listener in [owner, *everyone]:
             if listener.transport is not None:
@@ -149,15 +174,26 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listeners", type=int, default=5000)
     parser.add_argument("--actions", type=int, default=20, help="play/pause actions per scenario")
-    parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all",
-                        help="; ".join(f"{name}: {text}" for name, (_n, _h, text) in SCENARIOS.items()))
+    parser.add_argument(
+        "--scenario",
+        choices=[*SCENARIOS, "all"],
+        default="all",
+        help="; ".join(f"{name}: {text}" for name, (_n, _h, text) in SCENARIOS.items()),
+    )
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn WebSocket implementation")
     parser.add_argument("--profile", help="write py-spy's raw (collapsed) samples of node A here")
-    parser.add_argument("--ping-interval", type=float, default=0.0,
-                        help="seconds between each listener's pings during the actions (pages: 5); 0: none")
-    parser.add_argument("--rt", action="store_true",
-                        help="run servers and this client with SCHED_FIFO priority (root), so other "
-                             "work on a shared machine does not inflate the latencies")
+    parser.add_argument(
+        "--ping-interval",
+        type=float,
+        default=0.0,
+        help="seconds between each listener's pings during the actions (pages: 5); 0: none",
+    )
+    parser.add_argument(
+        "--rt",
+        action="store_true",
+        help="run servers and this client with SCHED_FIFO priority (root), so other "
+        "work on a shared machine does not inflate the latencies",
+    )
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -166,16 +202,23 @@ async def main() -> None:
         make_realtime()
     with throwaway_postgres() as dsn:
         for scenario in SCENARIOS if args.scenario == "all" else [args.scenario]:
-            await run_scenario(dsn, scenario, listeners=args.listeners, actions=args.actions, ws=args.ws,
-                               profile=args.profile if scenario == "one" else None, rt=args.rt,
-                               ping_interval=args.ping_interval)
+            await run_scenario(
+                dsn,
+                scenario,
+                listeners=args.listeners,
+                actions=args.actions,
+                ws=args.ws,
+                profile=args.profile if scenario == "one" else None,
+                rt=args.rt,
+                ping_interval=args.ping_interval,
+            )
 
 
 if __name__ == "__main__":
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass
     asyncio.run(main())
-

@@ -92,7 +92,7 @@ class Listener(asyncio.Protocol):
                 length, offset = int.from_bytes(self.buffer[2:10], "big"), 10
             if len(self.buffer) < offset + length:
                 return
-            payload = bytes(self.buffer[offset: offset + length])
+            payload = bytes(self.buffer[offset : offset + length])
             del self.buffer[: offset + length]
             if opcode == 0x1:
                 self.messages += 1
@@ -112,7 +112,7 @@ class Listener(asyncio.Protocol):
         mark = payload.find(SEQ_MARK)
         if mark < 0:
             return None
-        return int(payload[mark + len(SEQ_MARK): payload.find(b"}", mark)])
+        return int(payload[mark + len(SEQ_MARK) : payload.find(b"}", mark)])
 
     def send_text(self, text: str) -> None:
         self._send(0x1, text.encode())
@@ -146,7 +146,6 @@ class Node:
         raise RuntimeError(f"no VmRSS for {self.name}")
 
 
-
 def pinned(cpu: str, rt: bool) -> list[str]:
     """Command prefix: pin to `cpu`; with `rt`, also outrank other work there (SCHED_FIFO)."""
     return [*(["chrt", "-f", str(RT_PRIORITY)] if rt else []), "taskset", "-c", cpu]
@@ -155,7 +154,6 @@ def pinned(cpu: str, rt: bool) -> list[str]:
 def make_realtime() -> None:
     """Give this process SCHED_FIFO priority, so its receipt times are not other work's delays."""
     os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
-
 
 
 async def wait_for_port(node: Node, deadline: float) -> None:
@@ -206,9 +204,10 @@ def percentiles(samples: list[float]) -> str:
         return "no samples"
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return (f"min {ordered[0] * 1000:5.1f} ms  p50 {statistics.median(ordered) * 1000:6.1f} ms  p99 {p99 * 1000:6.1f} ms  "
-            f"max {ordered[-1] * 1000:6.1f} ms  ({len(ordered)} receipts)")
-
+    return (
+        f"min {ordered[0] * 1000:5.1f} ms  p50 {statistics.median(ordered) * 1000:6.1f} ms  p99 {p99 * 1000:6.1f} ms  "
+        f"max {ordered[-1] * 1000:6.1f} ms  ({len(ordered)} receipts)"
+    )
 
 
 def p99(samples: list[float]) -> float:
@@ -237,8 +236,9 @@ class Side:
     send: Callable[[int], None]
 
 
-async def act(nodes: list[Node], listeners: list[Listener], actions: int,
-              send: Callable[[int], None], *, timeout: float = 10.0) -> Actions:
+async def act(
+    nodes: list[Node], listeners: list[Listener], actions: int, send: Callable[[int], None], *, timeout: float = 10.0
+) -> Actions:
     """Send action 0..actions-1 with `send`, each after every listener got the previous one (or `timeout`)."""
     return (await act_alternating([Side(nodes, listeners, send)], actions, timeout=timeout))[0]
 
@@ -270,16 +270,18 @@ async def act_alternating(sides: list[Side], actions: int, *, timeout: float = 1
                 cpu[index][node.name] += node.cpu_seconds() - cpu_before[node.name]
             client[index] += time.process_time() - client_before
             messages[index] += sum(listener.messages for listener in side.listeners) - messages_before
-    busy = ", ".join(f"cpu{core} {100 * (1 - idle / total):.0f}%"
-                     for core, (idle, total) in enumerate(core_deltas(cores_before, core_times())))
-    return [Actions(sent_at=sent_at[index], server_cpu=cpu[index], client_cpu=client[index],
-                    messages=messages[index], busy=busy) for index in range(len(sides))]
+    busy = ", ".join(
+        f"cpu{core} {100 * (1 - idle / total):.0f}%" for core, (idle, total) in enumerate(core_deltas(cores_before, core_times()))
+    )
+    return [
+        Actions(sent_at=sent_at[index], server_cpu=cpu[index], client_cpu=client[index], messages=messages[index], busy=busy)
+        for index in range(len(sides))
+    ]
 
 
 def latencies(listeners: list[Listener], run: Actions) -> tuple[list[float], int]:
     """(owner action -> receipt times, receipts missing) over `listeners`."""
-    seen = [listener.received[n] - sent for listener in listeners for n, sent in run.sent_at.items()
-            if n in listener.received]
+    seen = [listener.received[n] - sent for listener in listeners for n, sent in run.sent_at.items() if n in listener.received]
     return seen, len(listeners) * len(run.sent_at) - len(seen)
 
 
@@ -288,9 +290,11 @@ def report(node: Node, group: list[Listener], run: Actions, baseline_kib: int, w
     rss = node.rss_kib()
     seen, missing = latencies(group, run)
     actions = len(run.sent_at)
-    print(f"node {node.name} ({where}, {len(group)} listeners): RSS {baseline_kib / 1024:.0f} -> "
-          f"{rss / 1024:.0f} MiB, {(rss - baseline_kib) / max(1, len(group)):.1f} KiB/connection; "
-          f"missing receipts {missing}")
+    print(
+        f"node {node.name} ({where}, {len(group)} listeners): RSS {baseline_kib / 1024:.0f} -> "
+        f"{rss / 1024:.0f} MiB, {(rss - baseline_kib) / max(1, len(group)):.1f} KiB/connection; "
+        f"missing receipts {missing}"
+    )
     print(f"  owner action -> listener receipt: {percentiles(seen)}")
     print(f"  server CPU per action: {run.server_cpu[node.name] / actions * 1000:.0f} ms")
     return seen
@@ -298,9 +302,11 @@ def report(node: Node, group: list[Listener], run: Actions, baseline_kib: int, w
 
 def print_client_cost(run: Actions) -> None:
     actions = len(run.sent_at)
-    print(f"benchmark client CPU per action: {run.client_cpu / actions * 1000:.0f} ms "
-          f"(servers: {sum(run.server_cpu.values()) / actions * 1000:.0f} ms); "
-          f"messages received per action: {run.messages / actions:.0f}; cores busy: {run.busy}")
+    print(
+        f"benchmark client CPU per action: {run.client_cpu / actions * 1000:.0f} ms "
+        f"(servers: {sum(run.server_cpu.values()) / actions * 1000:.0f} ms); "
+        f"messages received per action: {run.messages / actions:.0f}; cores busy: {run.busy}"
+    )
 
 
 FLOOR = re.compile(r"median ([0-9.]+) us")
@@ -308,8 +314,13 @@ FLOOR = re.compile(r"median ([0-9.]+) us")
 
 def send_floor(sockets: int) -> float:
     """Microseconds of CPU one 100-byte send() to one of `sockets` loopback sockets costs (send_floor.py)."""
-    output = subprocess.run([sys.executable, str(REPO / "bench" / "send_floor.py"), "--sockets", str(sockets)],
-                            capture_output=True, text=True, check=True, timeout=300).stdout
+    output = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "send_floor.py"), "--sockets", str(sockets)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
     match = FLOOR.search(output)
     if match is None:
         raise RuntimeError(f"send_floor.py printed no median: {output!r}")

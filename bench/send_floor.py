@@ -58,9 +58,11 @@ def main() -> None:
         time.sleep(0.05)
     os.waitpid(child, 0)
     cpu.sort()
-    print(f"{args.sockets} sends per round, {ROUNDS} rounds: CPU per send "
-          f"median {cpu[len(cpu) // 2] / args.sockets * 1e6:.1f} us, "
-          f"best {cpu[0] / args.sockets * 1e6:.1f} us")
+    print(
+        f"{args.sockets} sends per round, {ROUNDS} rounds: CPU per send "
+        f"median {cpu[len(cpu) // 2] / args.sockets * 1e6:.1f} us, "
+        f"best {cpu[0] / args.sockets * 1e6:.1f} us"
+    )
 
 
 if __name__ == "__main__":

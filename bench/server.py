@@ -36,8 +36,7 @@ def build_app(hub: RealtimeHub) -> Starlette:
         await websocket.accept()
         client = Client()
         hub.attach(client, topic)
-        await hub.track(topic=topic, client=client,
-                        user={"id": user_id, "username": f"user{user_id}", "avatar_url": ""})
+        await hub.track(topic=topic, client=client, user={"id": user_id, "username": f"user{user_id}", "avatar_url": ""})
         receiver = asyncio.create_task(receive(websocket, client, topic, is_owner))
         try:
             while (text := await client.next_text()) is not None:
@@ -58,8 +57,7 @@ def build_app(hub: RealtimeHub) -> Starlette:
                 if event["action"] in ("play", "pause") and is_owner:
                     await hub.publish(topic, {"type": event["action"], "song_id": 1, "seq": event["seq"]})
                 elif event["action"] == "ping":
-                    await hub.update_meta(topic=topic, client=client,
-                                          meta={"ping_ms": event["ms"], "region": hub.region})
+                    await hub.update_meta(topic=topic, client=client, meta={"ping_ms": event["ms"], "region": hub.region})
         except WebSocketDisconnect:
             client.close()
 
@@ -83,8 +81,7 @@ def main() -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     hub = RealtimeHub(args.dsn, args.node_id, args.region, presence_list_limit=20)
-    uvicorn.run(build_app(hub), host="127.0.0.1", port=args.port, ws=args.ws,
-                backlog=4096, log_level="warning", lifespan="on")
+    uvicorn.run(build_app(hub), host="127.0.0.1", port=args.port, ws=args.ws, backlog=4096, log_level="warning", lifespan="on")
 
 
 if __name__ == "__main__":

@@ -44,9 +44,7 @@ _IMAGE_URI = re.compile(
     r"[a-z0-9]+(?:[._/-][a-z0-9]+)*"  # repository path
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$"  # :tag or @digest
 )
-_CERTIFICATE_ARN = re.compile(
-    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$"
-)
+_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$"
 )
@@ -65,9 +63,7 @@ def _setting(name: str, default: Any, doc: str) -> Any:
 class DeploymentConfig:
     """Everything a deployment can vary, with a default that deploys."""
 
-    project_name: str = _setting(
-        "PROJECT_NAME", "livebeats", "Prefix of every resource name: 2-21 characters, a-z, 0-9 and '-'."
-    )
+    project_name: str = _setting("PROJECT_NAME", "livebeats", "Prefix of every resource name: 2-21 characters, a-z, 0-9 and '-'.")
     primary_region: str = _setting(
         "PRIMARY_AWS_REGION",
         "eu-west-2",
@@ -122,8 +118,7 @@ class DeploymentConfig:
     app_image: str | None = _setting(
         "APP_IMAGE",
         None,
-        "Container image URI to run (e.g. an ECR image). Unset: built from app/ and pushed to ECR "
-        "with the docker provider.",
+        "Container image URI to run (e.g. an ECR image). Unset: built from app/ and pushed to ECR with the docker provider.",
     )
     app_hostname: str | None = _setting(
         "APP_HOSTNAME",
@@ -214,9 +209,7 @@ def _written(default: object) -> str:
     return str(default)
 
 
-def load_config(
-    environ: Mapping[str, str] | None = None, context: Mapping[str, Any] | None = None
-) -> DeploymentConfig:
+def load_config(environ: Mapping[str, str] | None = None, context: Mapping[str, Any] | None = None) -> DeploymentConfig:
     """Read every setting from the environment, then ``cdktf.json`` context, then the default.
 
     Raises ConfigError naming the first setting that is not allowed.
@@ -274,7 +267,9 @@ def _parse(name: str, type_name: str, value: Any) -> Any:
 
 def _validate(config: DeploymentConfig) -> None:
     if not _NAME.match(config.project_name):
-        raise ConfigError("PROJECT_NAME", f"must be 2-21 characters of a-z, 0-9 and '-', starting with a letter, got {config.project_name!r}")
+        raise ConfigError(
+            "PROJECT_NAME", f"must be 2-21 characters of a-z, 0-9 and '-', starting with a letter, got {config.project_name!r}"
+        )
     for env, region in (("PRIMARY_AWS_REGION", config.primary_region), ("SECONDARY_AWS_REGION", config.secondary_region)):
         if region not in AWS_REGIONS:
             raise ConfigError(env, f"unknown AWS region {region!r}; allowed: {', '.join(sorted(AWS_REGIONS))}")
@@ -283,7 +278,9 @@ def _validate(config: DeploymentConfig) -> None:
     primary = _vpc_network("PRIMARY_VPC_CIDR", config.primary_vpc_cidr)
     secondary = _vpc_network("SECONDARY_VPC_CIDR", config.secondary_vpc_cidr)
     if primary.overlaps(secondary):
-        raise ConfigError("SECONDARY_VPC_CIDR", f"{secondary} overlaps PRIMARY_VPC_CIDR {primary}; peered VPCs need disjoint ranges")
+        raise ConfigError(
+            "SECONDARY_VPC_CIDR", f"{secondary} overlaps PRIMARY_VPC_CIDR {primary}; peered VPCs need disjoint ranges"
+        )
     _in_range("AZ_COUNT", config.az_count, 2, 4)
     if config.nat_mode not in NAT_MODES:
         raise ConfigError("NAT_MODE", f"must be one of {', '.join(NAT_MODES)}, got {config.nat_mode!r}")
@@ -324,7 +321,9 @@ def _validate(config: DeploymentConfig) -> None:
     _in_range("DB_MAX_ALLOCATED_STORAGE", config.db_max_allocated_storage, config.db_allocated_storage + 1, 65536)
     _in_range("DB_BACKUP_RETENTION_DAYS", config.db_backup_retention_days, 1, 35)
     if config.log_retention_days not in _LOG_RETENTION_DAYS:
-        raise ConfigError("LOG_RETENTION_DAYS", f"must be one of {', '.join(map(str, _LOG_RETENTION_DAYS))}, got {config.log_retention_days}")
+        raise ConfigError(
+            "LOG_RETENTION_DAYS", f"must be one of {', '.join(map(str, _LOG_RETENTION_DAYS))}, got {config.log_retention_days}"
+        )
     if config.db_replica and config.app_image is not None and f".dkr.ecr.{config.primary_region}." in config.app_image:
         raise ConfigError(
             "DB_REPLICA",
@@ -353,7 +352,9 @@ def _vpc_network(name: str, cidr: str) -> ipaddress.IPv4Network:
     if str(network) != cidr:
         raise ConfigError(name, f"{cidr} is not aligned to its prefix; did you mean {network}?")
     if not 16 <= network.prefixlen <= 24:
-        raise ConfigError(name, f"prefix must be /16 to /24 (AWS allows /16 to /28 and we carve 12 subnets), got /{network.prefixlen}")
+        raise ConfigError(
+            name, f"prefix must be /16 to /24 (AWS allows /16 to /28 and we carve 12 subnets), got /{network.prefixlen}"
+        )
     if not network.is_private:
         raise ConfigError(name, f"{cidr} is not a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)")
     return network
@@ -371,7 +372,9 @@ def _validate_certificates(config: DeploymentConfig) -> None:
         if not match:
             raise ConfigError(name, f"{arn!r} is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)")
         if match["region"] != region:
-            raise ConfigError(name, f"certificate is in {match['region']}, but its load balancer is in {region}; ACM certificates are regional")
+            raise ConfigError(
+                name, f"certificate is in {match['region']}, but its load balancer is in {region}; ACM certificates are regional"
+            )
     if (config.primary_certificate_arn is None) != (config.secondary_certificate_arn is None):
         missing = "SECONDARY_CERTIFICATE_ARN" if config.secondary_certificate_arn is None else "PRIMARY_CERTIFICATE_ARN"
         raise ConfigError(missing, "HTTPS needs a certificate in both regions: set both certificate ARNs or neither")

@@ -50,7 +50,12 @@ class AppSecrets(Construct):
                 "Rotating SECRET_KEY_BASE signs every user out and would need a rotation Lambda; the operator "
                 "rotates it by hand (put-secret-value, then a new deployment) when needed",
             ),
-            "GithubClientId": ("github-client-id", PLACEHOLDER, "set by the operator after the first deploy", _OPERATOR_ROTATES_GITHUB),
+            "GithubClientId": (
+                "github-client-id",
+                PLACEHOLDER,
+                "set by the operator after the first deploy",
+                _OPERATOR_ROTATES_GITHUB,
+            ),
             "GithubClientSecret": (
                 "github-client-secret",
                 PLACEHOLDER,

@@ -24,9 +24,7 @@ MASTER_USERNAME = "livebeats"
 EXPORTED_LOGS = ("postgresql", "upgrade")
 
 
-def database_parameters(
-    scope: Construct, id: str, *, provider: AwsProvider, name: str, engine_version: str
-) -> DbParameterGroup:
+def database_parameters(scope: Construct, id: str, *, provider: AwsProvider, name: str, engine_version: str) -> DbParameterGroup:
     """The parameter group of the database and of its replica: TLS only, slow statements logged."""
     # A new major version needs a parameter group of the new family while the
     # instance still uses the old one: create the new group first (a unique

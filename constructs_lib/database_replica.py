@@ -159,7 +159,9 @@ class CrossRegionReplica(Construct):
         )
         skip_check(self.instance, "CKV_AWS_157", "One replica in another region is the standby; Multi-AZ would double it")
         skip_check(self.instance, "CKV_AWS_353", "As the source: slow statements are logged and exported instead")
-        skip_check(self.instance, "CKV_AWS_118", "As the source: standard RDS metrics; enhanced monitoring is the operator's choice")
+        skip_check(
+            self.instance, "CKV_AWS_118", "As the source: standard RDS metrics; enhanced monitoring is the operator's choice"
+        )
         if not deletion_protection:
             skip_check(self.instance, "CKV_AWS_293", "THROWAWAY=true: a disposable environment is destroyed by design")
 

@@ -110,7 +110,12 @@ class LoadBalancedFargateService(Construct):
             statements=self._execution_statements(image_uri, image_repository_arn, secret_arns),
         )
         task_role = service_role(
-            self, "TaskRole", provider=provider, name=f"{name}-task", service="ecs-tasks.amazonaws.com", statements=task_statements
+            self,
+            "TaskRole",
+            provider=provider,
+            name=f"{name}-task",
+            service="ecs-tasks.amazonaws.com",
+            statements=task_statements,
         )
         task_definition = EcsTaskDefinition(
             self,
@@ -121,7 +126,9 @@ class LoadBalancedFargateService(Construct):
             memory=str(config.task_memory),
             network_mode="awsvpc",
             requires_compatibilities=["FARGATE"],
-            runtime_platform=EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX", cpu_architecture=config.cpu_architecture),
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX", cpu_architecture=config.cpu_architecture
+            ),
             execution_role_arn=execution_role.role.arn,
             task_role_arn=task_role.role.arn,
             container_definitions=Fn.jsonencode(
@@ -243,7 +250,13 @@ class LoadBalancedFargateService(Construct):
             vpc_id=network.vpc.id,
             deregistration_delay="30",
             health_check=LbTargetGroupHealthCheck(
-                enabled=True, path=HEALTH_CHECK_PATH, matcher="200", interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3
+                enabled=True,
+                path=HEALTH_CHECK_PATH,
+                matcher="200",
+                interval=15,
+                timeout=5,
+                healthy_threshold=2,
+                unhealthy_threshold=3,
             ),
         )
         if not https:
@@ -301,7 +314,9 @@ class LoadBalancedFargateService(Construct):
                 assign_public_ip=network.tasks_need_public_ip,
             ),
             load_balancer=[
-                EcsServiceLoadBalancer(target_group_arn=target_group.arn, container_name=CONTAINER_NAME, container_port=CONTAINER_PORT)
+                EcsServiceLoadBalancer(
+                    target_group_arn=target_group.arn, container_name=CONTAINER_NAME, container_port=CONTAINER_PORT
+                )
             ],
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
             deployment_minimum_healthy_percent=100,

@@ -42,15 +42,16 @@ class ServiceRole:
     policy: IamRolePolicy | None
 
 
-def policy_document(scope: Construct, id: str, *, provider: AwsProvider, statements: Sequence[Statement]) -> DataAwsIamPolicyDocument:
+def policy_document(
+    scope: Construct, id: str, *, provider: AwsProvider, statements: Sequence[Statement]
+) -> DataAwsIamPolicyDocument:
     """An Allow-only policy document from plain statements."""
     return DataAwsIamPolicyDocument(
         scope,
         id,
         provider=provider,
         statement=[
-            DataAwsIamPolicyDocumentStatement(effect="Allow", actions=s["actions"], resources=s["resources"])
-            for s in statements
+            DataAwsIamPolicyDocumentStatement(effect="Allow", actions=s["actions"], resources=s["resources"]) for s in statements
         ],
     )
 

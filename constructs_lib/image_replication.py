@@ -54,9 +54,7 @@ def replicate_image(
     )
     push = image.node.find_child("Push")
     assert isinstance(push, TerraformResource), "ContainerImage's Push is a Terraform resource"
-    push.add_override(
-        "depends_on", [f"{replication.terraform_resource_type}.{replication.friendly_unique_id}"]
-    )
+    push.add_override("depends_on", [f"{replication.terraform_resource_type}.{replication.friendly_unique_id}"])
     return (
         Fn.replace(image.uri, f".dkr.ecr.{source_region}.", f".dkr.ecr.{region}."),
         Fn.replace(image.repository.arn, f":{source_region}:", f":{region}:"),

@@ -87,7 +87,9 @@ class RegionalNetwork(Construct):
             tags={"Name": name},
         )
         # Closing the default group means nothing is reachable by accident.
-        DefaultSecurityGroup(self, "DefaultSecurityGroup", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-default-closed"})
+        DefaultSecurityGroup(
+            self, "DefaultSecurityGroup", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-default-closed"}
+        )
         zones = self._zones(provider)
         gateway = InternetGateway(self, "InternetGateway", provider=provider, vpc_id=self.vpc.id, tags={"Name": name})
 
@@ -111,9 +113,20 @@ class RegionalNetwork(Construct):
         self.app_subnets = subnets["app"]
         self.isolated_subnets = subnets["isolated"]
 
-        public_table = RouteTable(self, "PublicRouteTable", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-public"})
-        Route(self, "PublicInternetRoute", provider=provider, route_table_id=public_table.id, destination_cidr_block=ANYWHERE, gateway_id=gateway.id)
-        isolated_table = RouteTable(self, "IsolatedRouteTable", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-isolated"})
+        public_table = RouteTable(
+            self, "PublicRouteTable", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-public"}
+        )
+        Route(
+            self,
+            "PublicInternetRoute",
+            provider=provider,
+            route_table_id=public_table.id,
+            destination_cidr_block=ANYWHERE,
+            gateway_id=gateway.id,
+        )
+        isolated_table = RouteTable(
+            self, "IsolatedRouteTable", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-isolated"}
+        )
         app_tables = [
             RouteTable(self, f"AppRouteTable{index}", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-app-{index}"})
             for index in range(az_count)
@@ -122,14 +135,36 @@ class RegionalNetwork(Construct):
         for index, table in enumerate(app_tables):
             if nat_gateways:
                 nat = nat_gateways[index % len(nat_gateways)]
-                Route(self, f"AppEgressRoute{index}", provider=provider, route_table_id=table.id, destination_cidr_block=ANYWHERE, nat_gateway_id=nat.id)
+                Route(
+                    self,
+                    f"AppEgressRoute{index}",
+                    provider=provider,
+                    route_table_id=table.id,
+                    destination_cidr_block=ANYWHERE,
+                    nat_gateway_id=nat.id,
+                )
             else:
-                Route(self, f"AppEgressRoute{index}", provider=provider, route_table_id=table.id, destination_cidr_block=ANYWHERE, gateway_id=gateway.id)
+                Route(
+                    self,
+                    f"AppEgressRoute{index}",
+                    provider=provider,
+                    route_table_id=table.id,
+                    destination_cidr_block=ANYWHERE,
+                    gateway_id=gateway.id,
+                )
 
-        for tier, tables in (("public", [public_table] * az_count), ("app", app_tables), ("isolated", [isolated_table] * az_count)):
+        for tier, tables in (
+            ("public", [public_table] * az_count),
+            ("app", app_tables),
+            ("isolated", [isolated_table] * az_count),
+        ):
             for index, (subnet, table) in enumerate(zip(subnets[tier], tables, strict=True)):
                 RouteTableAssociation(
-                    self, f"{tier.capitalize()}Association{index}", provider=provider, subnet_id=subnet.id, route_table_id=table.id
+                    self,
+                    f"{tier.capitalize()}Association{index}",
+                    provider=provider,
+                    subnet_id=subnet.id,
+                    route_table_id=table.id,
                 )
         self.route_tables = [public_table, *app_tables, isolated_table]
 

@@ -52,14 +52,18 @@ class PrivateBucket(Construct):
         lifecycle_rules: Sequence[S3BucketLifecycleConfigurationRule] = (),
     ) -> None:
         super().__init__(scope, id)
-        self.bucket = S3Bucket(self, "Bucket", provider=provider, bucket=bucket, bucket_prefix=bucket_prefix, force_destroy=force_destroy)
+        self.bucket = S3Bucket(
+            self, "Bucket", provider=provider, bucket=bucket, bucket_prefix=bucket_prefix, force_destroy=force_destroy
+        )
         skip_check(
             self.bucket,
             "CKV_AWS_18",
             "Server access logs need a second bucket per bucket; object access is auditable through CloudTrail "
             "S3 data events, which the operator enables account-wide where required",
         )
-        skip_check(self.bucket, "CKV2_AWS_62", "Nothing here consumes S3 event notifications; enabling them would deliver to no one")
+        skip_check(
+            self.bucket, "CKV2_AWS_62", "Nothing here consumes S3 event notifications; enabling them would deliver to no one"
+        )
         skip_check(
             self.bucket,
             "CKV_AWS_145",
@@ -77,7 +81,11 @@ class PrivateBucket(Construct):
             restrict_public_buckets=True,
         )
         S3BucketOwnershipControls(
-            self, "Ownership", provider=provider, bucket=self.bucket.id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")
+            self,
+            "Ownership",
+            provider=provider,
+            bucket=self.bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
         S3BucketServerSideEncryptionConfigurationA(
             self,
@@ -140,7 +148,9 @@ class PrivateBucket(Construct):
             id="housekeeping",
             status="Enabled",
             filter=[S3BucketLifecycleConfigurationRuleFilter()],
-            abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)],
+            abort_incomplete_multipart_upload=[
+                S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
+            ],
             noncurrent_version_expiration=[
                 S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=NONCURRENT_VERSION_DAYS)
             ]

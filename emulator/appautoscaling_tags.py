@@ -80,9 +80,7 @@ def install() -> None:
 
     def register_scalable_target(self: ApplicationAutoScalingResponse) -> str:
         backend = self.applicationautoscaling_backend
-        is_new = not backend._scalable_target_exists(
-            self._get_param("ResourceId"), self._get_param("ScalableDimension")
-        )
+        is_new = not backend._scalable_target_exists(self._get_param("ResourceId"), self._get_param("ScalableDimension"))
         tags = checked_tags({}, self._get_param("Tags") or {})
         body = register(self)
         if is_new:

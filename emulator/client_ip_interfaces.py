@@ -51,11 +51,7 @@ class ClientIpInterfaces:
 
     def want(self, endpoints: list[tuple[str, str]]) -> None:
         """Make the interfaces match the ALB endpoints (Region, ARN) that preserve client IPs now."""
-        wanted = {
-            (region, subnet)
-            for region, arn in endpoints
-            for subnet in load_balancer_subnets(self.account_id, region, arn)
-        }
+        wanted = {(region, subnet) for region, arn in endpoints for subnet in load_balancer_subnets(self.account_id, region, arn)}
         with self._lock:
             for key in wanted:
                 if key in self.removals:

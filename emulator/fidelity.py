@@ -179,7 +179,9 @@ def promote_read_replica(self: RDSBackend, original: Any, db_kwargs: dict[str, A
         for backend in rds_backends[self.account_id].values():
             for source in backend.databases.values():
                 if source_id in (source.db_instance_identifier, source.db_instance_arn):
-                    source.replicas = [r for r in source.replicas if r not in (database.db_instance_identifier, database.db_instance_arn)]
+                    source.replicas = [
+                        r for r in source.replicas if r not in (database.db_instance_identifier, database.db_instance_arn)
+                    ]
         database.source_db_instance_identifier = None
     return database
 

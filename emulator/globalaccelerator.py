@@ -87,9 +87,7 @@ class EndpointGroup:
         described = {
             "EndpointGroupArn": self.arn,
             "EndpointGroupRegion": self.region,
-            "EndpointDescriptions": [
-                {**endpoint, "HealthState": "INITIAL"} for endpoint in self.endpoints
-            ],
+            "EndpointDescriptions": [{**endpoint, "HealthState": "INITIAL"} for endpoint in self.endpoints],
             "TrafficDialPercentage": self.traffic_dial_percentage,
             "HealthCheckPort": self.health_check_port,
             "HealthCheckProtocol": self.health_check_protocol,
@@ -200,11 +198,7 @@ class GlobalAcceleratorBackend:
             ip_address_type=ip_address_type,
             ip_sets=ip_sets,
             dns_name=f"a{host}.awsglobalaccelerator.com",
-            dual_stack_dns_name=(
-                f"a{host}.dualstack.awsglobalaccelerator.com"
-                if ip_address_type == "DUAL_STACK"
-                else None
-            ),
+            dual_stack_dns_name=(f"a{host}.dualstack.awsglobalaccelerator.com" if ip_address_type == "DUAL_STACK" else None),
             created=now,
             last_modified=now,
             tags=tags,
@@ -243,8 +237,7 @@ class GlobalAcceleratorBackend:
         if accelerator.listeners:
             raise GlobalAcceleratorError(
                 "AssociatedListenerFoundException",
-                f"Accelerator {accelerator.arn} has listeners "
-                f"({', '.join(accelerator.listeners)}); delete them first.",
+                f"Accelerator {accelerator.arn} has listeners ({', '.join(accelerator.listeners)}); delete them first.",
             )
         del self.accelerators[accelerator.arn]
         return {}
@@ -295,12 +288,8 @@ class GlobalAcceleratorBackend:
     def update_listener(self, params: dict[str, Any]) -> dict[str, Any]:
         accelerator, listener = self._listener(params)
         protocol = one_of(params, "Protocol", ("TCP", "UDP"), listener.protocol)
-        port_ranges = (
-            valid_port_ranges(params["PortRanges"]) if "PortRanges" in params else listener.port_ranges
-        )
-        client_affinity = one_of(
-            params, "ClientAffinity", ("NONE", "SOURCE_IP"), listener.client_affinity
-        )
+        port_ranges = valid_port_ranges(params["PortRanges"]) if "PortRanges" in params else listener.port_ranges
+        client_affinity = one_of(params, "ClientAffinity", ("NONE", "SOURCE_IP"), listener.client_affinity)
         self._check_ports_unique(accelerator, protocol, port_ranges, replacing=listener.arn)
         listener.protocol = protocol
         listener.port_ranges = port_ranges
@@ -314,8 +303,7 @@ class GlobalAcceleratorBackend:
         if listener.endpoint_groups:
             raise GlobalAcceleratorError(
                 "AssociatedEndpointGroupFoundException",
-                f"Listener {listener.arn} has endpoint groups "
-                f"({', '.join(listener.endpoint_groups)}); delete them first.",
+                f"Listener {listener.arn} has endpoint groups ({', '.join(listener.endpoint_groups)}); delete them first.",
             )
         del accelerator.listeners[listener.arn]
         return {}
@@ -340,9 +328,7 @@ class GlobalAcceleratorBackend:
             region=region,
             endpoints=self._endpoints(region, params.get("EndpointConfigurations", [])),
             traffic_dial_percentage=number_between(params, "TrafficDialPercentage", 0, 100, 100.0),
-            health_check_port=integer_between(
-                params, "HealthCheckPort", 1, 65535, listener.port_ranges[0]["FromPort"]
-            ),
+            health_check_port=integer_between(params, "HealthCheckPort", 1, 65535, listener.port_ranges[0]["FromPort"]),
             health_check_protocol=health_check_protocol,
             health_check_path=health_check_path(params, health_check_protocol, None),
             health_check_interval_seconds=integer_between(params, "HealthCheckIntervalSeconds", 10, 30, 30),
@@ -367,16 +353,10 @@ class GlobalAcceleratorBackend:
         listener, group = self._endpoint_group(params)
         if "EndpointConfigurations" in params:
             group.endpoints = self._endpoints(group.region, params["EndpointConfigurations"])
-        group.traffic_dial_percentage = number_between(
-            params, "TrafficDialPercentage", 0, 100, group.traffic_dial_percentage
-        )
+        group.traffic_dial_percentage = number_between(params, "TrafficDialPercentage", 0, 100, group.traffic_dial_percentage)
         group.health_check_port = integer_between(params, "HealthCheckPort", 1, 65535, group.health_check_port)
-        group.health_check_protocol = one_of(
-            params, "HealthCheckProtocol", ("TCP", "HTTP", "HTTPS"), group.health_check_protocol
-        )
-        group.health_check_path = health_check_path(
-            params, group.health_check_protocol, group.health_check_path
-        )
+        group.health_check_protocol = one_of(params, "HealthCheckProtocol", ("TCP", "HTTP", "HTTPS"), group.health_check_protocol)
+        group.health_check_path = health_check_path(params, group.health_check_protocol, group.health_check_path)
         group.health_check_interval_seconds = integer_between(
             params, "HealthCheckIntervalSeconds", 10, 30, group.health_check_interval_seconds
         )
@@ -498,8 +478,7 @@ class GlobalAcceleratorBackend:
                 )
             if match["region"] != region:
                 raise invalid_argument(
-                    f"Load balancer {endpoint_id} is in {match['region']}, not in the "
-                    f"endpoint group's Region {region}."
+                    f"Load balancer {endpoint_id} is in {match['region']}, not in the endpoint group's Region {region}."
                 )
             if not self._load_balancer_exists(match["account"], region, endpoint_id):
                 raise invalid_argument(f"Load balancer {endpoint_id} does not exist.")
@@ -510,9 +489,7 @@ class GlobalAcceleratorBackend:
                 {
                     "EndpointId": endpoint_id,
                     "Weight": integer_between(configuration, "Weight", 0, 255, 128),
-                    "ClientIPPreservationEnabled": boolean(
-                        configuration, "ClientIPPreservationEnabled", is_application
-                    ),
+                    "ClientIPPreservationEnabled": boolean(configuration, "ClientIPPreservationEnabled", is_application),
                 }
             )
         return endpoints
@@ -639,9 +616,7 @@ def allocate_ip_sets(ip_address_type: str, requested: list[str]) -> list[dict[st
         ipv4 = [str(ipaddress.IPv4Address(address)) for address in requested]
     except ValueError as error:
         raise invalid_argument(f"IpAddresses: {error}") from error
-    ipv4 += [
-        str(pool[random.randrange(1, pool.num_addresses - 1)]) for pool in IPV4_POOLS[len(ipv4) :]
-    ]
+    ipv4 += [str(pool[random.randrange(1, pool.num_addresses - 1)]) for pool in IPV4_POOLS[len(ipv4) :]]
     ip_sets = [{"IpFamily": "IPv4", "IpAddressFamily": "IPv4", "IpAddresses": ipv4}]
     if ip_address_type == "DUAL_STACK":
         ipv6 = [str(IPV6_POOL[random.randrange(1, 2**64)]) for _ in range(2)]
@@ -752,9 +727,7 @@ class GlobalAcceleratorApp:
         return json_response(result, 200)
 
     def _backend(self, request: Request) -> GlobalAcceleratorBackend:
-        account_id = request.headers.get("x-moto-account-id") or get_account_id_from(
-            access_key(request.environ) or ""
-        )
+        account_id = request.headers.get("x-moto-account-id") or get_account_id_from(access_key(request.environ) or "")
         account_id = account_id or DEFAULT_ACCOUNT_ID
         if account_id not in self.backends:
             interfaces = ClientIpInterfaces(account_id, self.client_ip_interface_linger_seconds)
@@ -782,6 +755,4 @@ def json_response(body: dict[str, Any], status: int, error_type: str | None = No
     headers = {"x-amzn-RequestId": str(uuid.uuid4())}
     if error_type:
         headers["x-amzn-ErrorType"] = error_type
-    return Response(
-        json.dumps(body), status=status, headers=headers, content_type="application/x-amz-json-1.1"
-    )
+    return Response(json.dumps(body), status=status, headers=headers, content_type="application/x-amz-json-1.1")

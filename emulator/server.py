@@ -35,9 +35,7 @@ class EmulatorApp:
 
     def __init__(self, *, client_ip_interface_linger_seconds: float) -> None:
         self.moto = DomainDispatcherApplication(create_backend_app)
-        self.global_accelerator = GlobalAcceleratorApp(
-            client_ip_interface_linger_seconds=client_ip_interface_linger_seconds
-        )
+        self.global_accelerator = GlobalAcceleratorApp(client_ip_interface_linger_seconds=client_ip_interface_linger_seconds)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if is_global_accelerator_request(environ):

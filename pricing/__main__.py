@@ -28,9 +28,7 @@ def synthesized_stacks(config: DeploymentConfig) -> dict[str, dict]:
 
     with tempfile.TemporaryDirectory(prefix="cost-") as outdir:
         build_app(config, outdir=outdir).synth()
-        return {
-            path.parent.name: json.loads(path.read_text()) for path in sorted(Path(outdir, "stacks").glob("*/cdk.tf.json"))
-        }
+        return {path.parent.name: json.loads(path.read_text()) for path in sorted(Path(outdir, "stacks").glob("*/cdk.tf.json"))}
 
 
 def bill_for(config: DeploymentConfig) -> Bill:

@@ -174,7 +174,9 @@ def price_deployment(
         handler = PRICED.get(resource.type)
         region = resource.region or "?"
         if handler is None:
-            bill.unpriced.append(Unpriced(resource.stack, resource.address, region, f"resource type {resource.type} is not in the pricing"))
+            bill.unpriced.append(
+                Unpriced(resource.stack, resource.address, region, f"resource type {resource.type} is not in the pricing")
+            )
             continue
         try:
             charges = list(handler(resource, deployment, table.hours_per_month))
@@ -296,14 +298,21 @@ def _fargate_service(resource: Resource, deployment: Deployment, hours: float) -
 
 
 def _container_insights(cluster: Resource) -> bool:
-    return any(s.get("name") == "containerInsights" and s.get("value") in ("enabled", "enhanced") for s in cluster.body.get("setting", []))
+    return any(
+        s.get("name") == "containerInsights" and s.get("value") in ("enabled", "enhanced")
+        for s in cluster.body.get("setting", [])
+    )
 
 
 def _ecs_cluster(resource: Resource, _deployment: Deployment, _hours: float) -> Iterator[tuple[str, Charge]]:
     charges = []
     if _container_insights(resource):
         metrics = CONTAINER_INSIGHTS_METRICS["cluster"]
-        charges.append(Charge(f"Container Insights: {metrics} cluster metrics", "metric_month", _constant(metrics), note=_ALWAYS_FREE_METRICS))
+        charges.append(
+            Charge(
+                f"Container Insights: {metrics} cluster metrics", "metric_month", _constant(metrics), note=_ALWAYS_FREE_METRICS
+            )
+        )
     return _regional(resource, charges)
 
 
@@ -363,12 +372,15 @@ def _elastic_ip(resource: Resource, _deployment: Deployment, hours: float) -> It
 def _accelerator(resource: Resource, _deployment: Deployment, hours: float) -> Iterator[tuple[str, Charge]]:
     # Global: the fixed fee and the public IPv4 price are the same everywhere.
     yield "global", Charge("accelerator fixed fee", "accelerator_hour", _constant(hours))
-    yield "global", Charge(
-        f"public IPv4 of the accelerator ({ACCELERATOR_IPV4_ADDRESSES} static addresses)",
-        "public_ipv4_hour",
-        _constant(ACCELERATOR_IPV4_ADDRESSES * hours),
-        note="AWS's IPv4 announcement lists Global Accelerator among service-managed addresses; "
-        "its pricing page shows no separate line. Counted here to stay on the safe side",
+    yield (
+        "global",
+        Charge(
+            f"public IPv4 of the accelerator ({ACCELERATOR_IPV4_ADDRESSES} static addresses)",
+            "public_ipv4_hour",
+            _constant(ACCELERATOR_IPV4_ADDRESSES * hours),
+            note="AWS's IPv4 announcement lists Global Accelerator among service-managed addresses; "
+            "its pricing page shows no separate line. Counted here to stay on the safe side",
+        ),
     )
 
 
@@ -377,8 +389,14 @@ def _endpoint_group(resource: Resource, deployment: Deployment, _hours: float) -
     if region is None:
         raise NotPriced("no endpoint_group_region")
     share = 1 / len(deployment.of_type("aws_globalaccelerator_endpoint_group"))
-    yield region, Charge(
-        "accelerator DT-Premium", "accelerator_premium_gb", lambda u: u.gb_out * share, note="users in the same continent as the region"
+    yield (
+        region,
+        Charge(
+            "accelerator DT-Premium",
+            "accelerator_premium_gb",
+            lambda u: u.gb_out * share,
+            note="users in the same continent as the region",
+        ),
     )
 
 
@@ -393,7 +411,9 @@ def _database(resource: Resource, deployment: Deployment, hours: float) -> Itera
     zones = "Multi-AZ" if copies == 2 else "single-AZ"
     storage_gb = float(body.get("allocated_storage", 20))
     charges = [
-        Charge(f"{body['instance_class']} {zones}", "rds_postgres_hour", _constant(copies * hours), variant=body["instance_class"]),
+        Charge(
+            f"{body['instance_class']} {zones}", "rds_postgres_hour", _constant(copies * hours), variant=body["instance_class"]
+        ),
         Charge(
             f"{storage_gb:g} GB {storage_type} storage, {zones}",
             "rds_gp3_gb_month",
@@ -464,7 +484,9 @@ def _flow_log(resource: Resource, deployment: Deployment, _hours: float) -> Iter
         raise NotPriced(f"flow logs to {destination} are not priced (CloudWatch Logs only)")
     group = deployment.referenced(resource, resource.body.get("log_destination"), "aws_cloudwatch_log_group")
     traffic = resource.body.get("traffic_type", "ALL")
-    return _regional(resource, _log_charges(f"flow logs ({traffic})", "vended_logs_ingest_gb", lambda u: u.flow_log_gb_per_vpc, group))
+    return _regional(
+        resource, _log_charges(f"flow logs ({traffic})", "vended_logs_ingest_gb", lambda u: u.flow_log_gb_per_vpc, group)
+    )
 
 
 def _scaling_policy(resource: Resource, _deployment: Deployment, _hours: float) -> Iterator[tuple[str, Charge]]:

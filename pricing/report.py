@@ -20,7 +20,9 @@ def format_bill(bill: Bill, *, title: str) -> str:
     out.append("-" * len(header))
     for region, (idle, load) in bill.totals_by_region().items():
         out.append(f"{'':<10} {'':<10} {'subtotal ' + region:<66} {idle:>9.2f} {load:>9.2f}")
-    out.append(f"{'':<10} {'':<10} {'TOTAL per month (' + table.currency + ')':<66} {bill.idle_total:>9.2f} {bill.load_total:>9.2f}")
+    out.append(
+        f"{'':<10} {'':<10} {'TOTAL per month (' + table.currency + ')':<66} {bill.idle_total:>9.2f} {bill.load_total:>9.2f}"
+    )
     out.append("")
     out.append(f"Public IPv4 addresses held: {bill.public_ipv4_addresses():g}")
     if bill.unpriced:

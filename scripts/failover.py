@@ -82,9 +82,7 @@ def promote_replica(
     if is_replica(instance):
         say(f"promoting {identifier} in {region} (replica of {instance['ReadReplicaSourceDBInstanceIdentifier']})")
         try:
-            rds.promote_read_replica(
-                DBInstanceIdentifier=identifier, BackupRetentionPeriod=config.db_backup_retention_days
-            )
+            rds.promote_read_replica(DBInstanceIdentifier=identifier, BackupRetentionPeriod=config.db_backup_retention_days)
         except ClientError as error:
             raise FailoverError(f"RDS refused to promote {identifier} in {region}: {error}") from None
     else:
@@ -139,8 +137,10 @@ def failover(config: DeploymentConfig, *, poll_seconds: float, timeout_seconds: 
             f"while {config.primary_region} is down; run `make failover` again when the Global Accelerator API answers"
         )
         return 3
-    say(f"done: every user is sent to {config.secondary_region}; its database is the writer. Do not run `make deploy` "
-        "until the way back in README \"Regional failure\" is done")
+    say(
+        f"done: every user is sent to {config.secondary_region}; its database is the writer. Do not run `make deploy` "
+        'until the way back in README "Regional failure" is done'
+    )
     return 0
 
 
@@ -152,12 +152,12 @@ def failback(config: DeploymentConfig, *, say: Callable[[str], None]) -> int:
     if is_replica(primary) or primary["DBInstanceStatus"] != "available":
         raise FailoverError(
             f"{primary_identifier(config)} in {config.primary_region} is not an available writer yet "
-            f"({primary['DBInstanceStatus']}); finish the way back first (README \"Regional failure\")"
+            f'({primary["DBInstanceStatus"]}); finish the way back first (README "Regional failure")'
         )
     if not is_replica(secondary):
         raise FailoverError(
             f"{replica_identifier(config)} in {config.secondary_region} still accepts writes: two writers would split the "
-            "data. Re-create it as a replica first (README \"Regional failure\")"
+            'data. Re-create it as a replica first (README "Regional failure")'
         )
     set_traffic_dial(config, config.primary_region, 100, say)
     return 0

@@ -173,9 +173,7 @@ class Stacks:
 
     def has_state(self, stack: str) -> bool:
         try:
-            self.client("s3", self.config.primary_region).head_object(
-                Bucket=self.config.state_bucket, Key=self.state_key(stack)
-            )
+            self.client("s3", self.config.primary_region).head_object(Bucket=self.config.state_bucket, Key=self.state_key(stack))
         except ClientError as error:
             if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
                 return False
@@ -218,7 +216,10 @@ class Stacks:
             self.terraform(BOOTSTRAP, "apply", "-auto-approve")
         # Back to the S3 backend, copying the local state into the bucket.
         self.terraform(BOOTSTRAP, "init", "-migrate-state", "-force-copy")
-        for path in (self.bootstrap_local_state, self.bootstrap_local_state.with_name(self.bootstrap_local_state.name + ".backup")):
+        for path in (
+            self.bootstrap_local_state,
+            self.bootstrap_local_state.with_name(self.bootstrap_local_state.name + ".backup"),
+        ):
             path.unlink(missing_ok=True)
         print(f"bootstrap: state now in s3://{self.config.state_bucket}/{self.state_key(BOOTSTRAP)}")
 
@@ -255,8 +256,10 @@ class Stacks:
 
     def plan_locally(self, stack: str, state: Path | None) -> None:
         """Plan against an empty (or the given local) state: the stack's backend does not exist yet."""
-        print(f"\n{stack}: planned against {'the local state ' + str(state) if state else 'an empty state'} "
-              f"(no state in s3://{self.config.state_bucket} yet)")
+        print(
+            f"\n{stack}: planned against {'the local state ' + str(state) if state else 'an empty state'} "
+            f"(no state in s3://{self.config.state_bucket} yet)"
+        )
         preview = self.outdir / "preview" / stack
         shutil.rmtree(preview, ignore_errors=True)
         imports = self.adoption_imports() if stack == BOOTSTRAP and state is None and self.bucket_status() == "ours" else []

@@ -31,7 +31,12 @@ class FoundationStack(RemoteStateStack):
             az_count=config.az_count, nat_mode=config.nat_mode, log_retention_days=config.log_retention_days
         )
         self.primary = RegionalNetwork(
-            self, "PrimaryNetwork", provider=primary_provider, name=f"{config.project_name}-primary", cidr=config.primary_vpc_cidr, **network_settings
+            self,
+            "PrimaryNetwork",
+            provider=primary_provider,
+            name=f"{config.project_name}-primary",
+            cidr=config.primary_vpc_cidr,
+            **network_settings,
         )
         self.secondary = RegionalNetwork(
             self,

@@ -76,7 +76,10 @@ def migrate(settings: Settings) -> None:
         print(f"Migration failed: {error}", file=sys.stderr)
         raise SystemExit(1) from None
     except AUTHENTICATION_FAILED as error:
-        print(f"Migration failed: the database refused the login ({error}); check DB_SECRET_ARN's value or DB_USERNAME/DB_PASSWORD.", file=sys.stderr)
+        print(
+            f"Migration failed: the database refused the login ({error}); check DB_SECRET_ARN's value or DB_USERNAME/DB_PASSWORD.",
+            file=sys.stderr,
+        )
         raise SystemExit(1) from None
     except (OSError, ConnectionError) as error:
         print(f"Migration failed: cannot reach the database ({error}); check DATABASE_URL or DB_HOST/DB_PORT.", file=sys.stderr)

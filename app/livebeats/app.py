@@ -131,7 +131,7 @@ def create_app(settings: Settings) -> Starlette:
                 max_age=int(SESSION_MAX_AGE.total_seconds()),
                 same_site="lax",
                 https_only=settings.secure_cookies,
-            )
+            ),
         ],
         exception_handlers={error: database_unavailable for error in DATABASE_UNAVAILABLE},
         lifespan=lifespan,

@@ -232,7 +232,11 @@ class DatabaseConnector:
             raise
 
     def _refused_certificate(self, host: DatabaseHost, error: ssl.SSLCertVerificationError) -> str:
-        trusted = f"the CAs in DB_SSL_ROOT_CERT={self._ssl_root_cert}" if self._ssl_root_cert else "the system's CAs (DB_SSL_ROOT_CERT unset)"
+        trusted = (
+            f"the CAs in DB_SSL_ROOT_CERT={self._ssl_root_cert}"
+            if self._ssl_root_cert
+            else "the system's CAs (DB_SSL_ROOT_CERT unset)"
+        )
         needs = f"be signed by {trusted}"
         if self._sslmode == "verify-full":
             needs += f" and name DB_HOST={host.host}"

@@ -33,9 +33,7 @@ def _version_key(directory: Path) -> tuple[int, ...]:
     return tuple(int(part) if part.isdigit() else -1 for part in directory.name.split("."))
 
 
-def find_postgres_bin_dir(
-    environ: Mapping[str, str] = os.environ, *, debian_root: Path = DEBIAN_POSTGRES_ROOT
-) -> Path:
+def find_postgres_bin_dir(environ: Mapping[str, str] = os.environ, *, debian_root: Path = DEBIAN_POSTGRES_ROOT) -> Path:
     """Where initdb and pg_ctl live, whatever PostgreSQL version the machine has.
 
     POSTGRES_BIN_DIR when set; else the newest version in Debian's layout
@@ -45,7 +43,9 @@ def find_postgres_bin_dir(
     """
     if environ.get("POSTGRES_BIN_DIR"):
         return Path(environ["POSTGRES_BIN_DIR"])
-    installed = sorted((bin_dir.parent for bin_dir in debian_root.glob("*/bin") if (bin_dir / "initdb").exists()), key=_version_key)
+    installed = sorted(
+        (bin_dir.parent for bin_dir in debian_root.glob("*/bin") if (bin_dir / "initdb").exists()), key=_version_key
+    )
     if installed:
         return installed[-1] / "bin"
     on_path = shutil.which("initdb", path=environ.get("PATH"))
@@ -79,14 +79,11 @@ def _as_cluster_owner(command: list[str]) -> list[str]:
 
 
 def _run(command: list[str], log_file: Path | None = None) -> None:
-    result = subprocess.run(
-        _as_cluster_owner(command), capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(_as_cluster_owner(command), capture_output=True, text=True, check=False)
     if result.returncode != 0:
         log = log_file.read_text() if log_file and log_file.exists() else ""
         raise ThrowawayPostgresError(
-            f"{Path(command[0]).name} failed ({result.returncode}): "
-            f"{result.stderr.strip() or result.stdout.strip()}\n{log}"
+            f"{Path(command[0]).name} failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}\n{log}"
         )
 
 
@@ -123,33 +120,70 @@ def throwaway_postgres(*, database: str = DATABASE_NAME, tls: tuple[bytes, bytes
     bin_dir = find_postgres_bin_dir()
     started = False
     try:
-        _run([
-            str(bin_dir / "initdb"), "-D", str(data_dir), "-U", SUPERUSER,
-            "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
-        ])
+        _run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            ]
+        )
         server_options = (
             f"-c listen_addresses=127.0.0.1 -p {port} "
             f"-c unix_socket_directories={base_dir} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
             f"{tls_options}"
         )
-        _run([
-            str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-l", str(log_file),
-            "-o", server_options, "-w", "-t", "60", "start",
-        ], log_file)
+        _run(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data_dir),
+                "-l",
+                str(log_file),
+                "-o",
+                server_options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            log_file,
+        )
         started = True
-        _run([
-            str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
-            "-U", SUPERUSER, database,
-        ])
+        _run(
+            [
+                str(bin_dir / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                SUPERUSER,
+                database,
+            ]
+        )
         yield f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{database}"
     finally:
         if started:
             subprocess.run(
-                _as_cluster_owner([
-                    str(bin_dir / "pg_ctl"), "-D", str(data_dir),
-                    "-m", "immediate", "-w", "stop",
-                ]),
-                capture_output=True, check=False,
+                _as_cluster_owner(
+                    [
+                        str(bin_dir / "pg_ctl"),
+                        "-D",
+                        str(data_dir),
+                        "-m",
+                        "immediate",
+                        "-w",
+                        "stop",
+                    ]
+                ),
+                capture_output=True,
+                check=False,
             )
         shutil.rmtree(base_dir, ignore_errors=True)

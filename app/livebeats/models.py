@@ -31,9 +31,7 @@ class Base(DeclarativeBase):
 
 
 class Timestamps:
-    inserted_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    inserted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
     )
@@ -54,9 +52,7 @@ class User(Timestamps, Base):
     profile_url: Mapped[str | None] = mapped_column(Text)
     tagline: Mapped[str] = mapped_column(String(255), nullable=False)
     songs_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
-    active_profile_user_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
-    )
+    active_profile_user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class Identity(Timestamps, Base):
@@ -67,9 +63,7 @@ class Identity(Timestamps, Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     provider: Mapped[str] = mapped_column(String(32), nullable=False)
     provider_id: Mapped[str] = mapped_column(String(64), nullable=False)
     provider_login: Mapped[str] = mapped_column(String(255), nullable=False)
@@ -93,9 +87,7 @@ class Song(Timestamps, Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     title: Mapped[str] = mapped_column(String(SONG_TEXT_MAX_LENGTH), nullable=False)
     artist: Mapped[str] = mapped_column(String(SONG_TEXT_MAX_LENGTH), nullable=False)
     attribution: Mapped[str | None] = mapped_column(String(ATTRIBUTION_MAX_LENGTH))
@@ -125,12 +117,8 @@ class BrowserSession(Base):
     __table_args__ = (Index("browser_sessions_user_id_index", "user_id"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-    inserted_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    inserted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
@@ -145,13 +133,9 @@ class Upload(Base):
     __table_args__ = (Index("uploads_user_id_index", "user_id"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     storage_key: Mapped[str] = mapped_column(String(255), nullable=False)
     file_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
     duration: Mapped[int] = mapped_column(Integer, nullable=False)
-    inserted_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    inserted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

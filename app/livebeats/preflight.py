@@ -50,8 +50,5 @@ def database_problem(settings: Settings) -> str | None:
     except UNREACHABLE as error:
         cause = getattr(error, "orig", None) or error
         detail = (str(cause).splitlines() or [type(cause).__name__])[0][:200] if str(cause) else "no answer in time"
-        return (
-            f"Cannot start: the database cannot be reached ({detail}); "
-            f"check {database_settings_named(settings)}."
-        )
+        return f"Cannot start: the database cannot be reached ({detail}); check {database_settings_named(settings)}."
     return None

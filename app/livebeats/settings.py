@@ -30,17 +30,13 @@ def is_placeholder(value: str | None) -> bool:
 class Settings(BaseSettings):
     """Environment configuration; field names map to upper-case variables."""
 
-    model_config = SettingsConfigDict(
-        case_sensitive=False, extra="ignore", frozen=True, env_ignore_empty=True
-    )
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True, env_ignore_empty=True)
 
     app_env: Literal["development", "production"] = Field(
         "production",
         description="`development` relaxes the secret-key rule and allows DEV_SIGNIN.",
     )
-    database_url: str | None = Field(
-        None, description="postgres://user:pw@host:port/db; wins over the DB_* parts."
-    )
+    database_url: str | None = Field(None, description="postgres://user:pw@host:port/db; wins over the DB_* parts.")
     db_host: str | None = Field(
         None,
         description="Database host, used when DATABASE_URL is unset; or a comma-separated list of host[:port] "
@@ -71,17 +67,17 @@ class Settings(BaseSettings):
     )
     pool_size: int = Field(10, ge=1, le=200, description="Connections in this process's pool.")
 
-    secret_key_base: str = Field(
-        description="Signs session cookies and file tokens; 32+ random characters outside development."
+    secret_key_base: str = Field(description="Signs session cookies and file tokens; 32+ random characters outside development.")
+    github_client_id: str = Field(
+        "", description='GitHub OAuth app client id; empty, `placeholder` or `changeme` shows "sign-in is not configured yet".'
     )
-    github_client_id: str = Field("", description="GitHub OAuth app client id; empty, `placeholder` or `changeme` shows \"sign-in is not configured yet\".")
     github_client_secret: str = Field("", description="GitHub OAuth app client secret.")
-    github_base_url: str = Field("https://github.com", description="Where /login/oauth/* lives (GitHub Enterprise, or a fake server in tests).")
+    github_base_url: str = Field(
+        "https://github.com", description="Where /login/oauth/* lives (GitHub Enterprise, or a fake server in tests)."
+    )
     github_api_url: str = Field("https://api.github.com", description="Where /user and /user/emails live.")
 
-    app_hostname: str | None = Field(
-        None, description="Public host[:port]; WebSocket Origin must match it (ignoring case)."
-    )
+    app_hostname: str | None = Field(None, description="Public host[:port]; WebSocket Origin must match it (ignoring case).")
     host: str = Field("0.0.0.0", description="Address to listen on.")
     port: int = Field(4000, ge=1, le=65535, description="HTTP port to listen on.")
     secure_cookies: bool = Field(
@@ -179,9 +175,7 @@ class Settings(BaseSettings):
 
     @property
     def admin_username_set(self) -> frozenset[str]:
-        return frozenset(
-            name.strip().lower() for name in self.admin_usernames.split(",") if name.strip()
-        )
+        return frozenset(name.strip().lower() for name in self.admin_usernames.split(",") if name.strip())
 
 
 def running_on_ecs() -> bool:

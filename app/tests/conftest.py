@@ -93,9 +93,7 @@ async def clean_database(request: pytest.FixtureRequest) -> None:
     try:
         for attempt in range(3):
             try:
-                await connection.execute(
-                    "TRUNCATE users, identities, songs, browser_sessions RESTART IDENTITY CASCADE"
-                )
+                await connection.execute("TRUNCATE users, identities, songs, browser_sessions RESTART IDENTITY CASCADE")
                 break
             except asyncpg.DeadlockDetectedError:
                 # A server still finishing the last test's request can hold these

@@ -114,7 +114,9 @@ class FakeGitHub:
                     return
                 account = fake.codes.pop(form.get("code", ""), None)
                 if account is None or form.get("client_id") != "test-client-id":
-                    self._json(200, {"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired."})
+                    self._json(
+                        200, {"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired."}
+                    )
                     return
                 token = "gho_" + secrets.token_hex(10)
                 fake.tokens[token] = account

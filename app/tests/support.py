@@ -35,7 +35,12 @@ def cli_environment(env: dict[str, str]) -> dict[str, str]:
 
 def run_cli(command: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        cli_command(command), cwd=APP_DIR, env=cli_environment(env), capture_output=True, text=True, timeout=timeout,
+        cli_command(command),
+        cwd=APP_DIR,
+        env=cli_environment(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -52,8 +57,11 @@ class AppServer:
     def start(self) -> None:
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            cli_command("serve"), cwd=APP_DIR, env=self.env,
-            stdout=self.log, stderr=subprocess.STDOUT,
+            cli_command("serve"),
+            cwd=APP_DIR,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -151,11 +159,13 @@ class Browser:
 
 async def receive(socket: ClientConnection, kind: str, predicate=lambda message: True, timeout: float = 5.0) -> dict[str, Any]:
     """The next message of `kind` that satisfies `predicate`, skipping others."""
+
     async def wait() -> dict[str, Any]:
         while True:
             message = json.loads(await socket.recv())
             if message.get("type") == kind and predicate(message):
                 return message
+
     return await asyncio.wait_for(wait(), timeout)
 
 

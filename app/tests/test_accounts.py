@@ -86,8 +86,11 @@ async def test_concurrent_migrations_wait_for_each_other():
         environment = cli_environment({"DATABASE_URL": dsn, "SECRET_KEY_BASE": "s" * 40, "APP_ENV": "development"})
         processes = [
             await asyncio.create_subprocess_exec(
-                *cli_command("migrate"), cwd=APP_DIR, env=environment,
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                *cli_command("migrate"),
+                cwd=APP_DIR,
+                env=environment,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
             )
             for _ in range(2)
         ]

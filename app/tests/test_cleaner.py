@@ -32,7 +32,8 @@ async def age_songs(database_url: str, song_ids: list[int], hours: float) -> Non
     try:
         await connection.execute(
             "UPDATE songs SET inserted_at = now() - make_interval(secs => $2) WHERE id = ANY($1)",
-            song_ids, hours * 3600,
+            song_ids,
+            hours * 3600,
         )
     finally:
         await connection.close()
@@ -62,7 +63,8 @@ async def test_expired_songs_are_deleted_and_announced(browsers, engine, hub, da
     finally:
         await connection.close()
     assert [(row["id"], row["position"]) for row in remaining if row["user_id"] == owner.user_id] == [
-        (songs[1], 0), (songs[3], 1),
+        (songs[1], 0),
+        (songs[3], 1),
     ]
     assert [row["id"] for row in remaining if row["user_id"] == keeper.user_id] == kept
     assert counts == {"owner": 2, "keeper": 1}

@@ -32,7 +32,16 @@ def serve_with(env: dict[str, str]):
         ({**GOOD, "PORT": "eighty"}, "PORT", "integer"),
         ({**GOOD, "PORT": "70000"}, "PORT", "65535"),
         ({**GOOD, "DEV_SIGNIN": "true"}, "DEV_SIGNIN", "deployed"),
-        ({**GOOD, "APP_ENV": "development", "DEV_SIGNIN": "true", "ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/x"}, "DEV_SIGNIN", "ECS"),
+        (
+            {
+                **GOOD,
+                "APP_ENV": "development",
+                "DEV_SIGNIN": "true",
+                "ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/x",
+            },
+            "DEV_SIGNIN",
+            "ECS",
+        ),
         ({**GOOD, "APP_ENV": "staging"}, "APP_ENV", "development"),
         ({**GOOD, "FORWARDED_ALLOW_IPS": "*"}, "FORWARDED_ALLOW_IPS", "not an IP address or CIDR network"),
     ],
@@ -116,6 +125,5 @@ def test_unreachable_database_stops_start_with_one_line():
     result = serve_with(GOOD)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "Cannot start: the database cannot be reached ([Errno 111] Connect call failed ('127.0.0.1', 1)); "
-        "check DATABASE_URL."
+        "Cannot start: the database cannot be reached ([Errno 111] Connect call failed ('127.0.0.1', 1)); check DATABASE_URL."
     ]

@@ -46,8 +46,11 @@ def secrets_endpoint() -> Iterator[str]:
 @pytest.fixture
 def secrets(secrets_endpoint: str):
     return boto3.client(
-        "secretsmanager", endpoint_url=secrets_endpoint, region_name=SECRET_REGION,
-        aws_access_key_id="testing", aws_secret_access_key="testing",
+        "secretsmanager",
+        endpoint_url=secrets_endpoint,
+        region_name=SECRET_REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
 
 
@@ -149,10 +152,16 @@ async def test_password_change_under_running_nodes_heals_http_and_realtime(
 def test_unreadable_secret_stops_start_with_one_line(secrets_endpoint, database_url):
     missing = f"arn:aws:secretsmanager:{SECRET_REGION}:123456789012:secret:livebeats/absent-AbCdEf"
     for command in ("migrate", "serve"):
-        result = run_cli(command, {
-            **secret_env(database_url, missing, secrets_endpoint),
-            "SECRET_KEY_BASE": "x" * 48, "APP_ENV": "development", "PORT": str(free_port()),
-        }, timeout=30)
+        result = run_cli(
+            command,
+            {
+                **secret_env(database_url, missing, secrets_endpoint),
+                "SECRET_KEY_BASE": "x" * 48,
+                "APP_ENV": "development",
+                "PORT": str(free_port()),
+            },
+            timeout=30,
+        )
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2, result.stderr
         assert len(lines) == 1, lines
@@ -162,10 +171,17 @@ def test_unreadable_secret_stops_start_with_one_line(secrets_endpoint, database_
 def test_secret_without_username_and_password_is_named(secrets, secrets_endpoint, database_url):
     """Also: with DB_SECRET_REGION unset the secret is read in its ARN's region, not the SDK's default."""
     arn = secrets.create_secret(Name=f"livebeats/plain-{uuid.uuid4().hex[:8]}", SecretString="just-a-password")["ARN"]
-    result = run_cli("migrate", {
-        **secret_env(database_url, arn, secrets_endpoint), "DB_SECRET_REGION": "", "AWS_DEFAULT_REGION": "eu-west-2",
-        "SECRET_KEY_BASE": "x" * 48, "APP_ENV": "development",
-    }, timeout=30)
+    result = run_cli(
+        "migrate",
+        {
+            **secret_env(database_url, arn, secrets_endpoint),
+            "DB_SECRET_REGION": "",
+            "AWS_DEFAULT_REGION": "eu-west-2",
+            "SECRET_KEY_BASE": "x" * 48,
+            "APP_ENV": "development",
+        },
+        timeout=30,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f'Configuration error: DB_SECRET_ARN: {arn} must hold JSON {{"username": ..., "password": ...}}'
@@ -173,10 +189,16 @@ def test_secret_without_username_and_password_is_named(secrets, secrets_endpoint
 
 
 def test_secret_and_a_fixed_password_together_are_refused(database_url):
-    result = run_cli("migrate", {
-        **secret_env(database_url, "arn:aws:secretsmanager:us-east-1:123456789012:secret:x", "http://127.0.0.1:1"),
-        "DB_PASSWORD": "stale", "SECRET_KEY_BASE": "x" * 48, "APP_ENV": "development",
-    }, timeout=30)
+    result = run_cli(
+        "migrate",
+        {
+            **secret_env(database_url, "arn:aws:secretsmanager:us-east-1:123456789012:secret:x", "http://127.0.0.1:1"),
+            "DB_PASSWORD": "stale",
+            "SECRET_KEY_BASE": "x" * 48,
+            "APP_ENV": "development",
+        },
+        timeout=30,
+    )
     assert result.returncode == 2
     assert "DB_SECRET_ARN" in result.stderr and "DB_PASSWORD" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -37,11 +37,20 @@ class Authority:
             self._builder(subject, self.key.public_key())
             .issuer_name(subject)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                key_encipherment=False, data_encipherment=False, key_agreement=False,
-                encipher_only=False, decipher_only=False,
-            ), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
             .sign(self.key, hashes.SHA256())
         )
 
@@ -70,9 +79,7 @@ class Authority:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .sign(self.key, hashes.SHA256())
         )
-        key_pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         return certificate.public_bytes(serialization.Encoding.PEM), key_pem
 
 
@@ -100,9 +107,17 @@ def deployed_env(dsn: str, host: str, root_cert: Path, **extra: str) -> dict[str
     """Production settings (no DB_SSLMODE: its default is verify-full), the database given by its parts."""
     url = make_url(dsn)
     return {
-        "APP_ENV": "production", "SECRET_KEY_BASE": SECRET, "DATABASE_URL": "", "DB_SSLMODE": "",
-        "DB_HOST": host, "DB_PORT": str(url.port), "DB_NAME": url.database,
-        "DB_USERNAME": url.username, "DB_PASSWORD": "", "DB_SSL_ROOT_CERT": str(root_cert), **extra,
+        "APP_ENV": "production",
+        "SECRET_KEY_BASE": SECRET,
+        "DATABASE_URL": "",
+        "DB_SSLMODE": "",
+        "DB_HOST": host,
+        "DB_PORT": str(url.port),
+        "DB_NAME": url.database,
+        "DB_USERNAME": url.username,
+        "DB_PASSWORD": "",
+        "DB_SSL_ROOT_CERT": str(root_cert),
+        **extra,
     }
 
 
@@ -170,12 +185,16 @@ def test_production_default_refuses_a_database_without_tls(database_url, ca_file
 
 
 def test_local_development_without_tls_still_works(database_url):
-    result = run_cli("migrate", {"DATABASE_URL": database_url, "SECRET_KEY_BASE": "dev", "APP_ENV": "development", "DB_SSLMODE": ""})
+    result = run_cli(
+        "migrate", {"DATABASE_URL": database_url, "SECRET_KEY_BASE": "dev", "APP_ENV": "development", "DB_SSLMODE": ""}
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_tls_in_the_database_url_is_refused_not_ignored(database_url):
     """libpq users write ?sslmode=verify-full; silently dropping it would connect unverified."""
-    result = run_cli("migrate", {"DATABASE_URL": f"{database_url}?sslmode=verify-full", "SECRET_KEY_BASE": "dev", "APP_ENV": "development"})
+    result = run_cli(
+        "migrate", {"DATABASE_URL": f"{database_url}?sslmode=verify-full", "SECRET_KEY_BASE": "dev", "APP_ENV": "development"}
+    )
     assert result.returncode == 2
     assert "DATABASE_URL: query parameters are not read (got sslmode)" in one_line(result) and "DB_SSLMODE" in one_line(result)

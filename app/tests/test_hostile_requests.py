@@ -49,10 +49,9 @@ async def test_oversized_bodies_are_refused_before_they_are_read(browsers):
     assert big_form.status_code == 413, big_form.status_code
     assert "at most 64 KB" in big_form.text
     song = {"token": "t", "title": "x" * 200, "artist": "y", "attribution": ""}
-    big_json = await alice.http.post(
-        "/alice/songs", json={"songs": [song] * 2000}, headers={"X-CSRF-Token": alice.csrf}
-    )
+    big_json = await alice.http.post("/alice/songs", json={"songs": [song] * 2000}, headers={"X-CSRF-Token": alice.csrf})
     assert big_json.status_code == 413 and "at most 64 KB" in big_json.json()["error"]
+
     async def chunks():
         for _ in range(100):
             yield b"[" * KIB
@@ -66,7 +65,8 @@ async def test_deeply_nested_json_is_a_clear_400(browsers):
     await alice.page("/alice")
     nested = "[" * 50_000 + "]" * 50_000
     response = await alice.http.post(
-        "/alice/songs", content=b'{"songs": ' + nested[:30_000].encode() + b"}",
+        "/alice/songs",
+        content=b'{"songs": ' + nested[:30_000].encode() + b"}",
         headers={"X-CSRF-Token": alice.csrf, "Content-Type": "application/json"},
     )
     assert response.status_code == 400 and "Expected JSON" in response.json()["error"]
@@ -83,8 +83,17 @@ async def test_head_is_answered_like_get(browsers):
     await alice.add_songs([("Song - Band.mp3", mp3_bytes(2))])
     async with alice.live() as socket:
         song_url = (await receive(socket, "state"))["player"]["url"]
-    for path in ["/", "/signin", "/alice", "/alice/songs/table", "/alice/songs/new", "/profile/settings",
-                 "/static/app.js", "/nobody", song_url]:
+    for path in [
+        "/",
+        "/signin",
+        "/alice",
+        "/alice/songs/table",
+        "/alice/songs/new",
+        "/profile/settings",
+        "/static/app.js",
+        "/nobody",
+        song_url,
+    ]:
         get, head = await alice.http.get(path), await alice.http.head(path)
         assert head.status_code == get.status_code, (path, head.status_code, get.status_code)
         assert head.headers.get("content-type") == get.headers.get("content-type"), path
@@ -93,10 +102,15 @@ async def test_head_is_answered_like_get(browsers):
 
 async def test_github_values_are_bounded_and_cleaned(browsers, github, database_url):
     github.next_account = Account(
-        id=41, login="mallory", name="Mal\u202elory\x1b[2J" + "y" * 1000,
-        avatar_url="javascript:alert(1)", html_url="javascript:alert(document.cookie)",
-        emails=[{"email": "victim@example.com", "primary": True, "verified": False},
-                {"email": "Mallory@Example.com", "verified": True}],
+        id=41,
+        login="mallory",
+        name="Mal\u202elory\x1b[2J" + "y" * 1000,
+        avatar_url="javascript:alert(1)",
+        html_url="javascript:alert(document.cookie)",
+        emails=[
+            {"email": "victim@example.com", "primary": True, "verified": False},
+            {"email": "Mallory@Example.com", "verified": True},
+        ],
     )
     browser = await browsers()
     response = await github_sign_in(browser)

@@ -83,8 +83,10 @@ async def upload_measured(browser, server, name: str, data: bytes):
         response = await browser.upload(name, data)
         elapsed = time.perf_counter() - started
         await asyncio.sleep(0.05)
-    print(f"\n{name}: upload of {len(data) / MIB:.2f} MiB answered {response.status_code} in {elapsed:.2f} s: "
-          f"RSS {memory.baseline / MIB:.0f} -> peak {memory.peak / MIB:.0f} MiB, answer {len(response.content)} bytes")
+    print(
+        f"\n{name}: upload of {len(data) / MIB:.2f} MiB answered {response.status_code} in {elapsed:.2f} s: "
+        f"RSS {memory.baseline / MIB:.0f} -> peak {memory.peak / MIB:.0f} MiB, answer {len(response.content)} bytes"
+    )
     return response, memory
 
 
@@ -196,6 +198,8 @@ async def test_tags_of_every_version_are_still_read(browsers):
     alice = await browsers("alice")
     v23 = await alice.upload("Song.mp3", buffer.getvalue() + mp3_frames(2))
     assert (v23.json()["artist"], v23.json()["attribution"]) == ("Ärtist", "Cömment")
-    v1_tag = b"TAG" + b"V1 Title".ljust(30, b"\0") + b"V1 Artist".ljust(30, b"\0") + bytes(34) + b"V1 note".ljust(30, b"\0") + b"\0"
+    v1_tag = (
+        b"TAG" + b"V1 Title".ljust(30, b"\0") + b"V1 Artist".ljust(30, b"\0") + bytes(34) + b"V1 note".ljust(30, b"\0") + b"\0"
+    )
     v1 = await alice.upload(" - .mp3", mp3_frames(2) + v1_tag)
     assert (v1.json()["title"], v1.json()["artist"], v1.json()["attribution"]) == ("V1 Title", "V1 Artist", "V1 note")

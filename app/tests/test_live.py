@@ -201,8 +201,10 @@ async def test_presence_counts_users_once_and_caps_badges(browsers):
 
             await opened[0].send(json.dumps({"type": "ping", "sent_at": 0, "rtt_ms": 42}))
             with_ping = await receive(
-                watcher, "listeners",
-                lambda m: any(u.get("meta", {}).get("ping_ms") == 42 for u in m["users"]), timeout=5,
+                watcher,
+                "listeners",
+                lambda m: any(u.get("meta", {}).get("ping_ms") == 42 for u in m["users"]),
+                timeout=5,
             )
             fan = next(u for u in with_ping["users"] if u["meta"].get("ping_ms") == 42)
             assert (fan["username"], fan["meta"]["region"]) == ("fan00", "eu-west-2")

@@ -95,8 +95,17 @@ async def test_a_failed_read_fails_every_caller_sharing_it() -> None:
 
 def test_a_playing_event_is_rendered_once_but_its_position_is_as_of_each_send(monkeypatch) -> None:
     started = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-    song = NowPlaying(id=3, user_id=1, title='Say "hi"', artist="Band", duration=180, status=SongStatus.PLAYING,
-                      played_at=started, paused_at=None, storage_key="song.mp3")
+    song = NowPlaying(
+        id=3,
+        user_id=1,
+        title='Say "hi"',
+        artist="Band",
+        duration=180,
+        status=SongStatus.PLAYING,
+        played_at=started,
+        paused_at=None,
+        storage_key="song.mp3",
+    )
     event = Outgoing({"type": "playback", "profile_id": 1, "song": song.to_event()})
     shared = SharedWork.__new__(SharedWork)
     shared.file_tokens, shared._rendered = FileTokens("test-secret"), collections.OrderedDict()  # noqa: SLF001 - the render cache, without an app

@@ -35,13 +35,19 @@ async def make_user_with_songs(database_url: str, username: str, durations: list
     try:
         user_id = await connection.fetchval(
             "INSERT INTO users (email, username, name, tagline, songs_count) VALUES ($1, $2, $2, 't', $3) RETURNING id",
-            f"{username}@example.com", username, len(durations),
+            f"{username}@example.com",
+            username,
+            len(durations),
         )
         song_ids = [
             await connection.fetchval(
                 "INSERT INTO songs (user_id, title, artist, duration, position, storage_key, file_size)"
                 " VALUES ($1, $2, 'Artist', $3, $4, $5, 100) RETURNING id",
-                user_id, f"Song {index}", duration, index, f"{uuid.uuid4()}.mp3",
+                user_id,
+                f"Song {index}",
+                duration,
+                index,
+                f"{uuid.uuid4()}.mp3",
             )
             for index, duration in enumerate(durations)
         ]
@@ -102,7 +108,8 @@ async def test_playing_a_song_stops_the_others(playback, clock, database_url):
     finally:
         await connection.close()
     assert [(row["status"], row["played_at"], row["paused_at"]) for row in states] == [
-        ("stopped", None, None), ("playing", clock(), None),
+        ("stopped", None, None),
+        ("playing", clock(), None),
     ]
 
 

@@ -25,6 +25,7 @@ async def closed_with(socket, seconds: float = 5.0) -> int | None:
         with pytest.raises(ConnectionClosed):
             while True:
                 await socket.recv()
+
     await asyncio.wait_for(until_closed(), seconds)
     return socket.close_code
 
@@ -56,8 +57,11 @@ async def test_sign_out_everywhere_ends_every_session_in_both_regions(browsers, 
     here = await browsers("alice")
     there = await browsers("alice", target=second_server)
     bystander = await browsers("bob", target=second_server)
-    async with here.live() as local, there.live(origin=REMOTE_ORIGIN) as remote, \
-            bystander.live(origin=REMOTE_ORIGIN) as unrelated:
+    async with (
+        here.live() as local,
+        there.live(origin=REMOTE_ORIGIN) as remote,
+        bystander.live(origin=REMOTE_ORIGIN) as unrelated,
+    ):
         for socket in (local, remote, unrelated):
             await receive(socket, "state")
         settings = await here.page("/profile/settings")
@@ -94,9 +98,12 @@ async def test_sessions_checked_together_are_each_live_only_if_checked_alone(eng
 
     connection = await asyncpg.connect(database_url)
     try:
-        alice, bob = [await connection.fetchval(
-            "INSERT INTO users (email, username, name, tagline) VALUES ($1, $1, $1, '') RETURNING id", name)
-            for name in ("alice", "bob")]
+        alice, bob = [
+            await connection.fetchval(
+                "INSERT INTO users (email, username, name, tagline) VALUES ($1, $1, $1, '') RETURNING id", name
+            )
+            for name in ("alice", "bob")
+        ]
     finally:
         await connection.close()
     factory = async_sessionmaker(engine, expire_on_commit=False)

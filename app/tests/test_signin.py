@@ -40,7 +40,9 @@ async def test_signin_page_offers_github(browsers):
 
 async def test_new_github_user_gets_account_and_identity(browsers, github, database_url):
     github.next_account = Account(
-        id=4242, login="Octo_Cat", name="Octo Cat",
+        id=4242,
+        login="Octo_Cat",
+        name="Octo Cat",
         emails=[{"email": "other@EXAMPLE.com", "primary": False}, {"email": "Octo@Example.COM", "primary": True}],
     )
     browser = await browsers()

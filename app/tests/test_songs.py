@@ -24,8 +24,12 @@ async def test_upload_and_save_a_batch(browsers, database_url, storage_dir):
     first = await alice.upload("Blue Monday - New Order.mp3", mp3_bytes(4))
     assert first.status_code == 200, first.text
     assert first.json() | {"token": "t"} == {
-        "token": "t", "file_name": "Blue Monday - New Order.mp3", "title": "Blue Monday",
-        "artist": "New Order", "attribution": "", "duration": 4,
+        "token": "t",
+        "file_name": "Blue Monday - New Order.mp3",
+        "title": "Blue Monday",
+        "artist": "New Order",
+        "attribution": "",
+        "duration": 4,
     }
     second = await alice.upload("Song – Dash – Band.mp3", mp3_bytes(61))
     assert (second.json()["title"], second.json()["artist"], second.json()["duration"]) == ("Song", "Dash – Band", 61)
@@ -35,7 +39,8 @@ async def test_upload_and_save_a_batch(browsers, database_url, storage_dir):
 
     songs = await rows(database_url, "SELECT * FROM songs ORDER BY position")
     assert [(s["title"], s["artist"], s["position"], s["duration"]) for s in songs] == [
-        ("Blue Monday", "New Order", 0, 4), ("Song", "Dash – Band", 1, 61),
+        ("Blue Monday", "New Order", 0, 4),
+        ("Song", "Dash – Band", 1, 61),
     ]
     assert [s["status"] for s in songs] == ["playing", "stopped"], "the first new song starts playing"
     owner_row = (await rows(database_url, "SELECT id, songs_count, active_profile_user_id FROM users"))[0]
@@ -58,7 +63,9 @@ async def test_blanks_are_filled_from_id3_tags(browsers):
     )
     assert response.status_code == 200, response.text
     assert (response.json()["title"], response.json()["artist"], response.json()["attribution"]) == (
-        "Just A Title", "Tagged Artist", "CC BY 4.0 someone",
+        "Just A Title",
+        "Tagged Artist",
+        "CC BY 4.0 someone",
     )
     untitled = await alice.upload(" - Only Artist.mp3", mp3_bytes(3, title="From Tag"))
     assert (untitled.json()["title"], untitled.json()["artist"]) == ("From Tag", "Only Artist")
@@ -118,9 +125,7 @@ async def test_thirty_songs_per_account(browsers, database_url):
     uploads = [(await alice.upload(f"New {index} - A.mp3", mp3_bytes(2))).json() for index in range(2)]
     response = await alice.save(uploads + [uploads[0] | {"title": "Third"}])
     assert response.status_code == 422
-    assert response.json()["error"] == (
-        "An account can hold at most 30 songs: you have 28, so you can add 2 more (you tried 3)."
-    )
+    assert response.json()["error"] == ("An account can hold at most 30 songs: you have 28, so you can add 2 more (you tried 3).")
     assert (await alice.save(uploads)).status_code == 200
     full = await alice.upload("One More - A.mp3", mp3_bytes(2))
     assert full.status_code == 422
@@ -167,9 +172,7 @@ async def test_only_the_owner_uploads(browsers, database_url):
 
 async def test_signed_out_upload_gets_json_401(browsers):
     anonymous = await browsers()
-    response = await anonymous.http.post(
-        "/alice/songs/uploads", content=mp3_bytes(2), headers={"Accept": "application/json"}
-    )
+    response = await anonymous.http.post("/alice/songs/uploads", content=mp3_bytes(2), headers={"Accept": "application/json"})
     assert response.status_code == 401 and response.json() == {"error": "Please sign in."}
 
 
@@ -218,7 +221,9 @@ async def test_streamed_upload_without_length_is_cut_at_the_limit(browsers):
             yield chunk
 
     response = await alice.http.post(
-        "/alice/songs/uploads", params={"filename": "Endless.mp3"}, content=body(),
+        "/alice/songs/uploads",
+        params={"filename": "Endless.mp3"},
+        content=body(),
         headers={"X-CSRF-Token": alice.csrf, "Content-Type": "audio/mpeg"},
     )
     assert response.status_code == 413

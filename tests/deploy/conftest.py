@@ -57,9 +57,7 @@ class Deployment:
         self.timings: dict[str, Any] = {}
         self.deployed = False
 
-    def make(
-        self, step: str, *targets: str, cwd: Path | None = None, on_line: Callable[[str], None] | None = None
-    ) -> str:
+    def make(self, step: str, *targets: str, cwd: Path | None = None, on_line: Callable[[str], None] | None = None) -> str:
         """``make <targets>`` as a user runs it, in the repo or another clone; asserts it succeeds.
 
         Keeps the output in ``logs/<step>.log`` and, per stack, when its apply or destroy
@@ -184,7 +182,10 @@ def fresh_clone(target: Path, *, link_installed: bool = True) -> Path:
     kept and ``.venv`` and ``node_modules`` linked to this checkout's, so make installs nothing."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\0")
     for name in filter(None, listed):
         source = REPO / name
@@ -200,9 +201,7 @@ def fresh_clone(target: Path, *, link_installed: bool = True) -> Path:
 
 def _require_installed() -> None:
     """The make targets must find everything installed: never reinstall a shared environment from a test."""
-    stale = subprocess.run(
-        ["make", "-q", ".venv/.synced", "node_modules/.installed"], cwd=REPO, capture_output=True
-    ).returncode
+    stale = subprocess.run(["make", "-q", ".venv/.synced", "node_modules/.installed"], cwd=REPO, capture_output=True).returncode
     if stale:
         pytest.exit("tests/deploy: the Python environment or the cdktf CLI is out of date; run `make setup` first", 2)
 
@@ -272,7 +271,10 @@ class LingeringAcceleratorInterfaces:
                         SubnetId=zone["SubnetId"],
                         Description="GlobalAccelerator client IP preservation (simulated)",
                         TagSpecifications=[
-                            {"ResourceType": "network-interface", "Tags": [{"Key": "AWSServiceName", "Value": "GlobalAccelerator"}]}
+                            {
+                                "ResourceType": "network-interface",
+                                "Tags": [{"Key": "AWSServiceName", "Value": "GlobalAccelerator"}],
+                            }
                         ],
                     )["NetworkInterface"]
                     self.interfaces.append((region, interface["NetworkInterfaceId"], zone["SubnetId"]))

@@ -62,12 +62,16 @@ def test_a_state_bucket_without_its_state_is_adopted_not_created_again(undeploye
     # this bucket cannot be destroyed there).
     with running_emulator(tmp_path / "emulator.log") as url:
         env = undeployed.env | {
-            "AWS_ENDPOINT_URL": url, "STATE_BUCKET": "livebeats-adoption-check", "CDKTF_OUTPUT": str(tmp_path / "cdktf.out")
+            "AWS_ENDPOINT_URL": url,
+            "STATE_BUCKET": "livebeats-adoption-check",
+            "CDKTF_OUTPUT": str(tmp_path / "cdktf.out"),
         }
         s3 = boto3.client("s3", region_name="eu-west-2", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test")
 
         def cdktf_sh(*args: str) -> str:
-            result = subprocess.run([str(REPO / "scripts" / "cdktf.sh"), *args], cwd=REPO, env=env, capture_output=True, text=True)
+            result = subprocess.run(
+                [str(REPO / "scripts" / "cdktf.sh"), *args], cwd=REPO, env=env, capture_output=True, text=True
+            )
             assert result.returncode == 0, f"scripts/cdktf.sh {' '.join(args)} failed:\n{(result.stdout + result.stderr)[-4000:]}"
             return result.stdout
 
@@ -78,6 +82,9 @@ def test_a_state_bucket_without_its_state_is_adopted_not_created_again(undeploye
         assert "exists without its state: importing it" in adopted and "7 imported, 0 added" in adopted, adopted[-4000:]
         plan = subprocess.run(
             ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color"],
-            cwd=tmp_path / "cdktf.out" / "stacks" / "bootstrap", env=env, capture_output=True, text=True,
+            cwd=tmp_path / "cdktf.out" / "stacks" / "bootstrap",
+            env=env,
+            capture_output=True,
+            text=True,
         )
         assert plan.returncode == 0, plan.stdout[-4000:] + plan.stderr

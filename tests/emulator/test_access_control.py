@@ -30,9 +30,9 @@ def make_role(client: Callable[..., Any], statements: list[dict[str, Any]], prin
     """A role trusting ECS tasks (or ``principal``), with one inline policy of ``statements`` if any."""
     iam = client("iam", REGION)
     name = f"role-{uuid.uuid4().hex[:8]}"
-    arn = iam.create_role(
-        RoleName=name, AssumeRolePolicyDocument=trust(principal or {"Service": "ecs-tasks.amazonaws.com"})
-    )["Role"]["Arn"]
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust(principal or {"Service": "ecs-tasks.amazonaws.com"}))[
+        "Role"
+    ]["Arn"]
     if statements:
         document = json.dumps({"Version": "2012-10-17", "Statement": statements})
         iam.put_role_policy(RoleName=name, PolicyName="permissions", PolicyDocument=document)

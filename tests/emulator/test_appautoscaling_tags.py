@@ -13,9 +13,7 @@ from botocore.exceptions import ClientError
 def ecs_service(client: Callable[..., Any]) -> str:
     ecs = client("ecs")
     ecs.create_cluster(clusterName="scaling")
-    ecs.register_task_definition(
-        family="web", containerDefinitions=[{"name": "web", "image": "web:1", "memory": 512}]
-    )
+    ecs.register_task_definition(family="web", containerDefinitions=[{"name": "web", "image": "web:1", "memory": 512}])
     ecs.create_service(cluster="scaling", serviceName="web", taskDefinition="web", desiredCount=1)
     return "service/scaling/web"
 
@@ -59,7 +57,5 @@ def test_unknown_target_is_not_found(client: Callable[..., Any]) -> None:
 def test_too_many_tags_are_refused(client: Callable[..., Any], ecs_service: str) -> None:
     arn = register(client, ecs_service)
     with pytest.raises(ClientError) as error:
-        client("application-autoscaling").tag_resource(
-            ResourceARN=arn, Tags={f"key{i}": "v" for i in range(51)}
-        )
+        client("application-autoscaling").tag_resource(ResourceARN=arn, Tags={f"key{i}": "v" for i in range(51)})
     assert error.value.response["Error"]["Code"] == "ValidationException"

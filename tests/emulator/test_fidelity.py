@@ -23,17 +23,13 @@ def test_each_side_of_a_cross_region_peering_has_its_own_tags(client: Callable[.
         VpcId=vpc,
         PeerVpcId=peer_vpc,
         PeerRegion="eu-central-1",
-        TagSpecifications=[
-            {"ResourceType": "vpc-peering-connection", "Tags": [{"Key": "Side", "Value": "Requester"}]}
-        ],
+        TagSpecifications=[{"ResourceType": "vpc-peering-connection", "Tags": [{"Key": "Side", "Value": "Requester"}]}],
     )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
     accepter.accept_vpc_peering_connection(VpcPeeringConnectionId=peering)
     accepter.create_tags(Resources=[peering], Tags=[{"Key": "Side", "Value": "Accepter"}])
 
     def tags(ec2: Any) -> list[dict[str, str]]:
-        (connection,) = ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[peering])[
-            "VpcPeeringConnections"
-        ]
+        (connection,) = ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[peering])["VpcPeeringConnections"]
         assert connection["Status"]["Code"] == "active"
         return connection["Tags"]
 
@@ -43,9 +39,7 @@ def test_each_side_of_a_cross_region_peering_has_its_own_tags(client: Callable[.
 
 def test_db_parameters_report_their_source(client: Callable[..., Any]) -> None:
     rds = client("rds")
-    rds.create_db_parameter_group(
-        DBParameterGroupName="beats", DBParameterGroupFamily="postgres16", Description="beats"
-    )
+    rds.create_db_parameter_group(DBParameterGroupName="beats", DBParameterGroupFamily="postgres16", Description="beats")
     rds.modify_db_parameter_group(
         DBParameterGroupName="beats",
         Parameters=[{"ParameterName": "rds.force_ssl", "ParameterValue": "1", "ApplyMethod": "immediate"}],
@@ -59,9 +53,9 @@ def test_db_parameters_report_their_source(client: Callable[..., Any]) -> None:
 def test_ecs_service_keeps_its_create_parameters(client: Callable[..., Any]) -> None:
     ecs, ec2, elbv2 = client("ecs"), client("ec2"), client("elbv2")
     vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
-    target_group = elbv2.create_target_group(
-        Name="web", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip"
-    )["TargetGroups"][0]["TargetGroupArn"]
+    target_group = elbv2.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")["TargetGroups"][0][
+        "TargetGroupArn"
+    ]
     ecs.create_cluster(clusterName="parameters")
     ecs.register_task_definition(family="web", containerDefinitions=[{"name": "web", "image": "web:1", "memory": 512}])
 
@@ -134,9 +128,7 @@ def test_security_group_rule_keeps_its_description(client: Callable[..., Any]) -
         ],
     )["SecurityGroupRules"]
     assert created["Description"] == "from the load balancer"
-    (described,) = ec2.describe_security_group_rules(SecurityGroupRuleIds=[created["SecurityGroupRuleId"]])[
-        "SecurityGroupRules"
-    ]
+    (described,) = ec2.describe_security_group_rules(SecurityGroupRuleIds=[created["SecurityGroupRuleId"]])["SecurityGroupRules"]
     assert described["Description"] == "from the load balancer"
     # Same account: the referenced group is its bare id (moto already did this right).
     assert described["ReferencedGroupInfo"]["GroupId"] == balancer

@@ -43,9 +43,7 @@ def make_load_balancer(client: Callable[..., Any], region: str, name: str) -> st
         for i, zone in enumerate(zones)
     ]
     elbv2 = client("elbv2", region)
-    return elbv2.create_load_balancer(Name=name, Subnets=subnets, Type="application")["LoadBalancers"][0][
-        "LoadBalancerArn"
-    ]
+    return elbv2.create_load_balancer(Name=name, Subnets=subnets, Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +77,7 @@ def test_full_lifecycle(ga: Any, load_balancers: dict[str, str]) -> None:
     assert ga.describe_accelerator(AcceleratorArn=arn)["Accelerator"]["Name"] == "lifecycle"
     assert arn in [a["AcceleratorArn"] for a in ga.list_accelerators()["Accelerators"]]
 
-    assert ga.describe_accelerator_attributes(AcceleratorArn=arn)["AcceleratorAttributes"] == {
-        "FlowLogsEnabled": False
-    }
+    assert ga.describe_accelerator_attributes(AcceleratorArn=arn)["AcceleratorAttributes"] == {"FlowLogsEnabled": False}
     attributes = ga.update_accelerator_attributes(
         AcceleratorArn=arn, FlowLogsEnabled=True, FlowLogsS3Bucket="logs", FlowLogsS3Prefix="ga/"
     )["AcceleratorAttributes"]
@@ -277,9 +273,7 @@ def test_one_endpoint_group_per_region(ga: Any, load_balancers: dict[str, str]) 
         {"PortOverrides": [{"ListenerPort": 8080, "EndpointPort": 80}]},
     ],
 )
-def test_create_endpoint_group_rejects_invalid_input(
-    ga: Any, load_balancers: dict[str, str], params: dict[str, Any]
-) -> None:
+def test_create_endpoint_group_rejects_invalid_input(ga: Any, load_balancers: dict[str, str], params: dict[str, Any]) -> None:
     listener_arn = create_listener(ga, create_accelerator(ga, "groupchecks")["AcceleratorArn"])["ListenerArn"]
     existing = load_balancers["us-east-1"]
     stand_ins = {
@@ -299,10 +293,26 @@ def test_create_endpoint_group_rejects_invalid_input(
 @pytest.mark.parametrize(
     ("call", "arn", "code"),
     [
-        ("describe_accelerator", {"AcceleratorArn": "arn:aws:globalaccelerator::123456789012:accelerator/nope"}, "AcceleratorNotFoundException"),
-        ("describe_listener", {"ListenerArn": "arn:aws:globalaccelerator::123456789012:accelerator/a/listener/nope"}, "ListenerNotFoundException"),
-        ("describe_endpoint_group", {"EndpointGroupArn": "arn:aws:globalaccelerator::123456789012:accelerator/a/listener/b/endpoint-group/nope"}, "EndpointGroupNotFoundException"),
-        ("list_tags_for_resource", {"ResourceArn": "arn:aws:globalaccelerator::123456789012:accelerator/nope"}, "AcceleratorNotFoundException"),
+        (
+            "describe_accelerator",
+            {"AcceleratorArn": "arn:aws:globalaccelerator::123456789012:accelerator/nope"},
+            "AcceleratorNotFoundException",
+        ),
+        (
+            "describe_listener",
+            {"ListenerArn": "arn:aws:globalaccelerator::123456789012:accelerator/a/listener/nope"},
+            "ListenerNotFoundException",
+        ),
+        (
+            "describe_endpoint_group",
+            {"EndpointGroupArn": "arn:aws:globalaccelerator::123456789012:accelerator/a/listener/b/endpoint-group/nope"},
+            "EndpointGroupNotFoundException",
+        ),
+        (
+            "list_tags_for_resource",
+            {"ResourceArn": "arn:aws:globalaccelerator::123456789012:accelerator/nope"},
+            "AcceleratorNotFoundException",
+        ),
     ],
 )
 def test_unknown_resources_are_not_found(ga: Any, call: str, arn: dict[str, str], code: str) -> None:

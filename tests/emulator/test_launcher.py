@@ -21,9 +21,7 @@ def test_port_from_environment_and_clean_stop_on_sigterm() -> None:
         text=True,
     )
     try:
-        assert process.stdout.readline().strip() == (
-            f"AWS emulator ready on http://127.0.0.1:{port} (Ctrl-C stops it)"
-        )
+        assert process.stdout.readline().strip() == (f"AWS emulator ready on http://127.0.0.1:{port} (Ctrl-C stops it)")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/") as response:
             assert response.status == 200
         process.terminate()

@@ -41,7 +41,9 @@ def test_deploy_waits_for_running_tasks_of_the_new_revision(synthesized: Synthes
         for name, service in synth.resources("app", "aws_ecs_service").items():
             assert service["wait_for_steady_state"] is True, name
             (postcondition,) = service["lifecycle"]["postcondition"]
-            match = re.fullmatch(r"\$\{self\.task_definition == aws_ecs_task_definition\.(\w+)\.arn\}", postcondition["condition"])
+            match = re.fullmatch(
+                r"\$\{self\.task_definition == aws_ecs_task_definition\.(\w+)\.arn\}", postcondition["condition"]
+            )
             assert match and service["task_definition"] == f"${{aws_ecs_task_definition.{match[1]}.arn}}", postcondition
             assert definitions[match[1]]["provider"] == service["provider"]
             assert "rolled it back" in postcondition["error_message"]
@@ -52,7 +54,9 @@ def test_first_tasks_start_only_once_both_role_policies_exist(synthesized: Synth
     policies = synthesized.resources("app", "aws_iam_role_policy")
     for name, service in synthesized.resources("app", "aws_ecs_service").items():
         prefix = name.split("_", 1)[0]  # PrimaryService / SecondaryService
-        waited = {dependency.split(".", 1)[1] for dependency in service["depends_on"] if dependency.startswith("aws_iam_role_policy.")}
+        waited = {
+            dependency.split(".", 1)[1] for dependency in service["depends_on"] if dependency.startswith("aws_iam_role_policy.")
+        }
         mine = {p for p in policies if p.startswith(f"{prefix}_ExecutionRolePolicy") or p.startswith(f"{prefix}_TaskRolePolicy")}
         assert len(mine) == 2 and waited == mine, (name, waited, mine)
 
@@ -60,7 +64,10 @@ def test_first_tasks_start_only_once_both_role_policies_exist(synthesized: Synth
 def test_rolling_deploys_run_at_most_twice_the_tasks(synthesized: Synthesized) -> None:
     """The database connection budget counts on this ceiling."""
     for service in synthesized.resources("app", "aws_ecs_service").values():
-        assert (service["deployment_maximum_percent"], service["deployment_minimum_healthy_percent"]) == (DEPLOYMENT_MAXIMUM_PERCENT, 100)
+        assert (service["deployment_maximum_percent"], service["deployment_minimum_healthy_percent"]) == (
+            DEPLOYMENT_MAXIMUM_PERCENT,
+            100,
+        )
 
 
 def test_tasks_stay_private_behind_nat(variant: Synthesized) -> None:
@@ -125,7 +132,9 @@ def test_task_environment_and_secrets(synthesized: Synthesized) -> None:
             assert re.search(rf'"name" = "{name}", "valueFrom" = aws_secretsmanager_secret\.\w+\.arn', expression), name
         # Database credentials are read by the app when it connects, never injected at start.
         assert "DB_USERNAME" not in expression and "DB_PASSWORD" not in expression
-        assert re.search(r'"name" = "DB_SECRET_ARN", "value" = data\.terraform_remote_state\.[^}]*Credentials_\w+arn\}', expression)
+        assert re.search(
+            r'"name" = "DB_SECRET_ARN", "value" = data\.terraform_remote_state\.[^}]*Credentials_\w+arn\}', expression
+        )
         assert '{"name" = "DB_SECRET_REGION", "value" = "eu-west-2"}' in expression
         assert '{"name" = "DB_SSLMODE", "value" = "verify-full"}' in expression
         public = "10.0.0.0/20,10.0.16.0/20" if region == "eu-west-2" else "10.1.0.0/20,10.1.16.0/20"
@@ -146,7 +155,9 @@ def test_secrets_exist_once_in_the_primary_and_never_hold_values_in_terraform(sy
     assert not any("name" in s for s in secrets.values())
     assert {s["recovery_window_in_days"] for s in secrets.values()} == {7}
     assert {s["provider"] for s in secrets.values()} == {"aws.primary"}
-    key_base = [v for v in synthesized.resources("app", "aws_secretsmanager_secret_version").values() if "SecretKeyBase" in v["secret_id"]]
+    key_base = [
+        v for v in synthesized.resources("app", "aws_secretsmanager_secret_version").values() if "SecretKeyBase" in v["secret_id"]
+    ]
     assert key_base[0]["secret_string_wo"].startswith("${ephemeral.aws_secretsmanager_random_password.")
 
 
@@ -183,10 +194,15 @@ def test_songs_bucket_is_private_and_encrypted(synthesized: Synthesized) -> None
     bucket = synthesized.one("app", "aws_s3_bucket")
     assert bucket["bucket_prefix"] == "livebeats-songs-"
     block = synthesized.one("app", "aws_s3_bucket_public_access_block")
-    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
-    assert synthesized.one("app", "aws_s3_bucket_server_side_encryption_configuration")["rule"][0][
-        "apply_server_side_encryption_by_default"
-    ]["sse_algorithm"] == "AES256"
+    assert all(
+        block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
+    assert (
+        synthesized.one("app", "aws_s3_bucket_server_side_encryption_configuration")["rule"][0][
+            "apply_server_side_encryption_by_default"
+        ]["sse_algorithm"]
+        == "AES256"
+    )
 
 
 def test_prebuilt_image_needs_no_docker_provider(synthesized: Synthesized) -> None:

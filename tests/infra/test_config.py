@@ -77,7 +77,9 @@ def _run_main(overrides: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "main.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize(("overrides", "setting", "message"), BAD_SETTINGS, ids=[case[1] + ":" + case[2] for case in BAD_SETTINGS])
+@pytest.mark.parametrize(
+    ("overrides", "setting", "message"), BAD_SETTINGS, ids=[case[1] + ":" + case[2] for case in BAD_SETTINGS]
+)
 def test_bad_setting_stops_main_with_one_line(overrides: dict[str, str], setting: str, message: str) -> None:
     result = _run_main(overrides)
     assert result.returncode == 2
@@ -145,7 +147,9 @@ def test_max_connections_assume_less_memory_than_the_class_has() -> None:
 
 
 def test_a_larger_class_admits_a_larger_pool() -> None:
-    config = load_config({"AWS_CONFIG_FILE": os.devnull, "POOL_SIZE": "10", "MAX_COUNT": "4", "DB_INSTANCE_CLASS": "db.t4g.medium"}, {})
+    config = load_config(
+        {"AWS_CONFIG_FILE": os.devnull, "POOL_SIZE": "10", "MAX_COUNT": "4", "DB_INSTANCE_CLASS": "db.t4g.medium"}, {}
+    )
     assert (config.pool_size, config.max_count) == (10, 4)
 
 

@@ -74,7 +74,8 @@ def test_nat_per_az_gives_each_app_zone_its_own_gateway(variant: Synthesized) ->
     nats = variant.resources("foundation", "aws_nat_gateway")
     assert len(nats) == 6  # three zones, two regions
     app_egress = [
-        r for r in variant.resources("foundation", "aws_route").values()
+        r
+        for r in variant.resources("foundation", "aws_route").values()
         if r["destination_cidr_block"] == "0.0.0.0/0" and "nat_gateway_id" in r
     ]
     assert len({r["nat_gateway_id"] for r in app_egress}) == 6

@@ -45,9 +45,7 @@ def by_prefix(resources: dict[str, dict], prefix: str) -> dict:
 
 
 def task_definition(synth: Synthesized, role: str) -> str:
-    return by_prefix(synth.resources("app", "aws_ecs_task_definition"), f"{role}Service_TaskDefinition")[
-        "container_definitions"
-    ]
+    return by_prefix(synth.resources("app", "aws_ecs_task_definition"), f"{role}Service_TaskDefinition")["container_definitions"]
 
 
 def environment_value(container_definitions: str, name: str) -> str:
@@ -102,11 +100,19 @@ def test_replica_in_the_secondarys_isolated_subnets_with_its_own_parameter_group
 
 
 def test_replica_reachable_on_5432_from_both_regions_app_subnets_only(replicated: Synthesized) -> None:
-    rules = {k: v for k, v in replicated.resources("database", "aws_vpc_security_group_ingress_rule").items() if k.startswith("Replica_")}
-    source_rules = [v for k, v in replicated.resources("database", "aws_vpc_security_group_ingress_rule").items() if k.startswith("Database_")]
+    rules = {
+        k: v
+        for k, v in replicated.resources("database", "aws_vpc_security_group_ingress_rule").items()
+        if k.startswith("Replica_")
+    }
+    source_rules = [
+        v for k, v in replicated.resources("database", "aws_vpc_security_group_ingress_rule").items() if k.startswith("Database_")
+    ]
     assert sorted(r["cidr_ipv4"] for r in rules.values()) == sorted(r["cidr_ipv4"] for r in source_rules)
     assert {r["cidr_ipv4"][:5] for r in rules.values()} == {"10.0.", "10.1."}, "app subnets of both regions"
-    assert {(r["from_port"], r["to_port"], r["ip_protocol"], r["provider"]) for r in rules.values()} == {(5432, 5432, "tcp", "aws.secondary")}
+    assert {(r["from_port"], r["to_port"], r["ip_protocol"], r["provider"]) for r in rules.values()} == {
+        (5432, 5432, "tcp", "aws.secondary")
+    }
     group = by_prefix(replicated.resources("database", "aws_security_group"), "Replica_SecurityGroup")
     assert "SecondaryNetwork_Vpc" in group["vpc_id"]
 
@@ -119,7 +125,10 @@ def test_every_task_gets_both_hosts_its_own_regions_first(replicated: Synthesize
 
 
 def test_secrets_replicated_and_read_by_the_secondary_in_its_own_region(replicated: Synthesized) -> None:
-    secrets = {**replicated.resources("database", "aws_secretsmanager_secret"), **replicated.resources("app", "aws_secretsmanager_secret")}
+    secrets = {
+        **replicated.resources("database", "aws_secretsmanager_secret"),
+        **replicated.resources("app", "aws_secretsmanager_secret"),
+    }
     assert len(secrets) == 4
     assert all(secret["replica"] == [{"region": SECONDARY}] for secret in secrets.values())
     secondary = task_definition(replicated, "Secondary")
@@ -148,10 +157,15 @@ def test_image_replicated_to_the_secondary_before_it_is_pushed(replicated: Synth
     configuration = replicated.one("app", "aws_ecr_replication_configuration")
     [rule] = configuration["replication_configuration"]["rule"]
     assert rule["destination"][0]["region"] == SECONDARY
-    assert rule["repository_filter"] == [{"filter": "${aws_ecr_repository.Image_Repository_C2BE7AD4.name}", "filter_type": "PREFIX_MATCH"}]
+    assert rule["repository_filter"] == [
+        {"filter": "${aws_ecr_repository.Image_Repository_C2BE7AD4.name}", "filter_type": "PREFIX_MATCH"}
+    ]
     assert replicated.one("app", "docker_registry_image")["depends_on"] == ["aws_ecr_replication_configuration.ImageReplication"]
     secondary = task_definition(replicated, "Secondary")
-    assert f'"image" = replace(docker_registry_image.Image_Push_5B96C1A2.name, ".dkr.ecr.{PRIMARY}.", ".dkr.ecr.{SECONDARY}.")' in secondary
+    assert (
+        f'"image" = replace(docker_registry_image.Image_Push_5B96C1A2.name, ".dkr.ecr.{PRIMARY}.", ".dkr.ecr.{SECONDARY}.")'
+        in secondary
+    )
     documents = replicated.stack("app")["data"]["aws_iam_policy_document"]
     execution = by_prefix(documents, "SecondaryService_ExecutionRolePermissions")["statement"]
     [pull] = [s["resources"] for s in execution if "ecr:BatchGetImage" in s["actions"]]
@@ -199,12 +213,20 @@ def aws(url: str, service: str, region: str) -> Any:
 def deployed_replica(url: str) -> dict[str, str]:
     """What `make deploy` with DB_REPLICA=true leaves for the script: the two instances and the accelerator."""
     source = aws(url, "rds", PRIMARY).create_db_instance(
-        DBInstanceIdentifier="livebeats-db", Engine="postgres", DBInstanceClass="db.t4g.micro", AllocatedStorage=20,
-        MasterUsername="livebeats", MasterUserPassword="secret-password-1", BackupRetentionPeriod=7, StorageEncrypted=True,
+        DBInstanceIdentifier="livebeats-db",
+        Engine="postgres",
+        DBInstanceClass="db.t4g.micro",
+        AllocatedStorage=20,
+        MasterUsername="livebeats",
+        MasterUserPassword="secret-password-1",
+        BackupRetentionPeriod=7,
+        StorageEncrypted=True,
     )["DBInstance"]
     aws(url, "rds", SECONDARY).create_db_instance_read_replica(
-        DBInstanceIdentifier="livebeats-db-replica", SourceDBInstanceIdentifier=source["DBInstanceArn"],
-        DBInstanceClass="db.t4g.micro", KmsKeyId="alias/livebeats-db-replica",
+        DBInstanceIdentifier="livebeats-db-replica",
+        SourceDBInstanceIdentifier=source["DBInstanceArn"],
+        DBInstanceClass="db.t4g.micro",
+        KmsKeyId="alias/livebeats-db-replica",
     )
     ga = aws(url, "globalaccelerator", "us-west-2")
     accelerator = ga.create_accelerator(Name="livebeats", IdempotencyToken="a")["Accelerator"]["AcceleratorArn"]
@@ -227,12 +249,22 @@ def dial(url: str, arn: str) -> float:
 
 def run_script(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
-        "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test", "PRIMARY_AWS_REGION": PRIMARY, "SECONDARY_AWS_REGION": SECONDARY, "DB_REPLICA": "true",
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(REPO),
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "PRIMARY_AWS_REGION": PRIMARY,
+        "SECONDARY_AWS_REGION": SECONDARY,
+        "DB_REPLICA": "true",
     }
     return subprocess.run(
         [sys.executable, "scripts/failover.py", *args, "--yes", "--poll-seconds", "0.2"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

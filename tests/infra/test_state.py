@@ -46,10 +46,7 @@ def test_path_style_reaches_backends_and_cross_stack_reads(variant: Synthesized)
 
 
 def test_cross_stack_references_become_outputs_and_remote_state(synthesized: Synthesized) -> None:
-    reads = {
-        stack: sorted(synthesized.stack(stack).get("data", {}).get("terraform_remote_state", {}))
-        for stack in DEPLOYED
-    }
+    reads = {stack: sorted(synthesized.stack(stack).get("data", {}).get("terraform_remote_state", {})) for stack in DEPLOYED}
     assert reads == {
         "foundation": [],
         "database": ["cross-stack-reference-input-foundation"],

@@ -25,7 +25,11 @@ def service(architecture: str, *, tasks: int = 2, public_ip: bool = True) -> dic
     return {
         "aws_ecs_cluster": {"Cluster": {"name": "c"}},
         "aws_ecs_task_definition": {
-            "Task": {"cpu": "256", "memory": "512", "runtime_platform": {"cpu_architecture": architecture, "operating_system_family": "LINUX"}}
+            "Task": {
+                "cpu": "256",
+                "memory": "512",
+                "runtime_platform": {"cpu_architecture": architecture, "operating_system_family": "LINUX"},
+            }
         },
         "aws_ecs_service": {
             "Service": {

@@ -13,7 +13,9 @@ def _rules(synth: Synthesized, stack: str) -> dict[str, dict]:
     return {rule["id"]: rule for rule in configuration["rule"]}
 
 
-def test_every_log_group_keeps_logs_for_the_configured_retention(synthesized: Synthesized, default_config: DeploymentConfig) -> None:
+def test_every_log_group_keeps_logs_for_the_configured_retention(
+    synthesized: Synthesized, default_config: DeploymentConfig
+) -> None:
     groups = [g for stack in STACKS for g in synthesized.resources(stack, "aws_cloudwatch_log_group").values()]
     assert len(groups) == 6  # flow logs and app logs in both regions, the database's two exported logs
     assert {g["retention_in_days"] for g in groups} == {default_config.log_retention_days}

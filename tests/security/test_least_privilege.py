@@ -57,7 +57,11 @@ def test_load_balancers_admit_only_http_and_https(deployment: tuple[Synthesized,
     groups = _groups(synth, "app")
     ports = [80, 443] if config.https_enabled else [80]
     for role in ("primary", "secondary"):
-        rules = [r for r in synth.resources("app", "aws_vpc_security_group_ingress_rule").values() if groups[_group_of(r)] == f"{config.project_name}-{role}-alb"]
+        rules = [
+            r
+            for r in synth.resources("app", "aws_vpc_security_group_ingress_rule").values()
+            if groups[_group_of(r)] == f"{config.project_name}-{role}-alb"
+        ]
         assert sorted((r["ip_protocol"], r["from_port"], r["to_port"], r["cidr_ipv4"]) for r in rules) == [
             ("tcp", port, port, "0.0.0.0/0") for port in ports
         ]
@@ -68,12 +72,18 @@ def test_tasks_admit_only_the_app_port_from_their_own_load_balancer(deployment: 
     groups = _groups(synth, "app")
     by_name = {name: logical for logical, name in groups.items()}
     for role in ("primary", "secondary"):
-        rules = [r for r in synth.resources("app", "aws_vpc_security_group_ingress_rule").values() if groups[_group_of(r)] == f"{config.project_name}-{role}-tasks"]
+        rules = [
+            r
+            for r in synth.resources("app", "aws_vpc_security_group_ingress_rule").values()
+            if groups[_group_of(r)] == f"{config.project_name}-{role}-tasks"
+        ]
         assert len(rules) == 1
         (rule,) = rules
         assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 4000, 4000)
         assert "cidr_ipv4" not in rule
-        assert rule["referenced_security_group_id"] == f"${{aws_security_group.{by_name[f'{config.project_name}-{role}-alb']}.id}}"
+        assert (
+            rule["referenced_security_group_id"] == f"${{aws_security_group.{by_name[f'{config.project_name}-{role}-alb']}.id}}"
+        )
     load_balancer_egress = [
         r for r in synth.resources("app", "aws_vpc_security_group_egress_rule").values() if groups[_group_of(r)].endswith("-alb")
     ]
@@ -101,7 +111,10 @@ def test_only_the_rules_above_exist(deployment: tuple[Synthesized, DeploymentCon
 def test_database_admits_exactly_the_app_subnets_of_both_regions(deployment: tuple[Synthesized, DeploymentConfig]) -> None:
     synth, config = deployment
     expected = sorted(
-        [*carve_subnets(config.primary_vpc_cidr, config.az_count)["app"], *carve_subnets(config.secondary_vpc_cidr, config.az_count)["app"]]
+        [
+            *carve_subnets(config.primary_vpc_cidr, config.az_count)["app"],
+            *carve_subnets(config.secondary_vpc_cidr, config.az_count)["app"],
+        ]
     )
     rules = synth.resources("database", "aws_vpc_security_group_ingress_rule").values()
     assert sorted(r["cidr_ipv4"] for r in rules) == expected
@@ -110,7 +123,11 @@ def test_database_admits_exactly_the_app_subnets_of_both_regions(deployment: tup
 
 
 def _documents(synth: Synthesized) -> dict[str, dict]:
-    return {f"{stack}.{name}": doc for stack in STACKS for name, doc in synth.stack(stack).get("data", {}).get("aws_iam_policy_document", {}).items()}
+    return {
+        f"{stack}.{name}": doc
+        for stack in STACKS
+        for name, doc in synth.stack(stack).get("data", {}).get("aws_iam_policy_document", {}).items()
+    }
 
 
 def test_no_wildcard_actions_and_no_star_resource_without_a_reason(deployment: tuple[Synthesized, DeploymentConfig]) -> None:
@@ -126,7 +143,9 @@ def test_no_wildcard_actions_and_no_star_resource_without_a_reason(deployment: t
                 assert not unexplained, f"{name}: {sorted(unexplained)} on '*' without a reason in ACCOUNT_WIDE_ACTIONS"
 
 
-def test_roles_are_assumable_by_one_service_each_and_have_only_inline_policies(deployment: tuple[Synthesized, DeploymentConfig]) -> None:
+def test_roles_are_assumable_by_one_service_each_and_have_only_inline_policies(
+    deployment: tuple[Synthesized, DeploymentConfig],
+) -> None:
     synth, _ = deployment
     documents = _documents(synth)
     for stack in STACKS:
@@ -140,7 +159,9 @@ def test_roles_are_assumable_by_one_service_each_and_have_only_inline_policies(d
             assert principal["type"] == "Service" and len(principal["identifiers"]) == 1, role["name"]
 
 
-def test_execution_roles_read_exactly_the_app_secrets_and_their_own_log_group(deployment: tuple[Synthesized, DeploymentConfig]) -> None:
+def test_execution_roles_read_exactly_the_app_secrets_and_their_own_log_group(
+    deployment: tuple[Synthesized, DeploymentConfig],
+) -> None:
     synth, config = deployment
     app = synth.stack("app")
     documents = app["data"]["aws_iam_policy_document"]
@@ -155,11 +176,15 @@ def test_execution_roles_read_exactly_the_app_secrets_and_their_own_log_group(de
     for role, provider in (("PrimaryService", "aws.primary"), ("SecondaryService", "aws.secondary")):
         (permissions,) = [d for name, d in documents.items() if name.startswith(f"{role}_ExecutionRolePermissions")]
         statements = {tuple(s["actions"]): s["resources"] for s in permissions["statement"]}
-        assert statements.pop(("logs:CreateLogStream", "logs:PutLogEvents")) == [f"${{aws_cloudwatch_log_group.{log_groups[provider]}.arn}}:*"]
+        assert statements.pop(("logs:CreateLogStream", "logs:PutLogEvents")) == [
+            f"${{aws_cloudwatch_log_group.{log_groups[provider]}.arn}}:*"
+        ]
         # The database credentials are the task role's to read (the app reads them when it connects).
         assert set(statements.pop(("secretsmanager:GetSecretValue",))) == secrets
         assert statements.pop(("ecr:GetAuthorizationToken",)) == ["*"]
-        assert statements.pop(("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")) == [repository]
+        assert statements.pop(("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")) == [
+            repository
+        ]
         assert not statements, f"{role} execution role has more: {statements}"
 
 
@@ -175,7 +200,9 @@ def test_task_roles_touch_only_the_songs_and_the_database_credentials(variant: S
             (["s3:ListBucket"], [f"${{aws_s3_bucket.{songs}.arn}}"]),
             (["secretsmanager:GetSecretValue"], [document["statement"][2]["resources"][0]]),
         ]
-        assert re.fullmatch(r"\$\{data\.terraform_remote_state\.[^}]+Credentials[^}]+arn\}", document["statement"][2]["resources"][0])
+        assert re.fullmatch(
+            r"\$\{data\.terraform_remote_state\.[^}]+Credentials[^}]+arn\}", document["statement"][2]["resources"][0]
+        )
 
 
 def test_flow_log_roles_write_only_their_own_log_group(synthesized: Synthesized) -> None:
@@ -185,4 +212,7 @@ def test_flow_log_roles_write_only_their_own_log_group(synthesized: Synthesized)
         (group,) = [logical for logical in groups if logical.startswith(f"{network}_FlowLogGroup")]
         (document,) = [d for name, d in documents.items() if name.startswith(f"{network}_FlowLogRolePermissions")]
         (statement,) = document["statement"]
-        assert statement["resources"] == [f"${{aws_cloudwatch_log_group.{group}.arn}}", f"${{aws_cloudwatch_log_group.{group}.arn}}:*"]
+        assert statement["resources"] == [
+            f"${{aws_cloudwatch_log_group.{group}.arn}}",
+            f"${{aws_cloudwatch_log_group.{group}.arn}}:*",
+        ]

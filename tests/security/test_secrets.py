@@ -56,7 +56,9 @@ def test_secret_versions_are_write_only_ephemeral_or_placeholder(synth: Synthesi
     versions = synth.resources("app", "aws_secretsmanager_secret_version")
     assert len(versions) == 3
     values = sorted(v["secret_string_wo"] for v in versions.values())
-    assert values == sorted([PLACEHOLDER, PLACEHOLDER, "${ephemeral.aws_secretsmanager_random_password.secret_key_base.random_password}"])
+    assert values == sorted(
+        [PLACEHOLDER, PLACEHOLDER, "${ephemeral.aws_secretsmanager_random_password.secret_key_base.random_password}"]
+    )
     ephemeral = synth.stack("app")["ephemeral"]["aws_secretsmanager_random_password"]["secret_key_base"]
     assert ephemeral["password_length"] >= 64
     # The ephemeral value is used exactly once: in that write-only argument, nowhere else.
@@ -67,7 +69,10 @@ def test_written_versions_are_never_left_unlabeled(synth: Synthesized) -> None:
     """After two put-secret-value calls the first version has no AWS label, and AWS deletes unlabeled
     versions; the provider would then write the initial value again as AWSCURRENT at the next deploy
     (hashicorp/terraform-provider-aws#37302). A label of our own keeps it."""
-    versions = [*synth.resources("app", "aws_secretsmanager_secret_version").values(), *synth.resources("database", "aws_secretsmanager_secret_version").values()]
+    versions = [
+        *synth.resources("app", "aws_secretsmanager_secret_version").values(),
+        *synth.resources("database", "aws_secretsmanager_secret_version").values(),
+    ]
     assert len(versions) == 4
     for version in versions:
         assert version["version_stages"] == ["AWSCURRENT", SEED_STAGE]
@@ -94,7 +99,11 @@ def test_database_password_reaches_only_write_only_arguments(synth: Synthesized)
 def test_no_data_source_reads_a_secret_except_those_documented(synth: Synthesized) -> None:
     for stack in STACKS:
         for type_ in synth.stack(stack).get("data", {}):
-            assert type_ not in ("aws_secretsmanager_secret_version", "aws_secretsmanager_random_password", "aws_ssm_parameter"), stack
+            assert type_ not in (
+                "aws_secretsmanager_secret_version",
+                "aws_secretsmanager_random_password",
+                "aws_ssm_parameter",
+            ), stack
             if "token" in type_ or "password" in type_ or "secret" in type_:
                 assert type_ in IN_STATE_BY_DESIGN, f"{stack}: data.{type_} puts a credential into state"
     security = (REPO / "README.md").read_text().split("## Security", 1)[-1]
@@ -106,7 +115,9 @@ def test_tasks_get_secrets_by_arn_never_as_environment(synth: Synthesized) -> No
     for task in synth.resources("app", "aws_ecs_task_definition").values():
         environment = re.findall(r'\{"name" = "(\w+)", "value" = ', task["container_definitions"])
         secrets = re.findall(r'\{"name" = "(\w+)", "valueFrom" = ', task["container_definitions"])
-        assert environment and not [n for n in environment if _SECRET_LOOKING_NAME.search(n) and n not in _NAMES_A_SECRET], environment
+        assert environment and not [n for n in environment if _SECRET_LOOKING_NAME.search(n) and n not in _NAMES_A_SECRET], (
+            environment
+        )
         assert sorted(secrets) == ["GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "SECRET_KEY_BASE"]
 
 

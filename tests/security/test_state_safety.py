@@ -45,7 +45,12 @@ class SecretsStack(RemoteStateStack):
     def __init__(self, scope: Construct, id: str, *, config: DeploymentConfig) -> None:
         super().__init__(scope, id, config=config)
         self.secrets = AppSecrets(
-            self, "Secrets", provider=self.primary_provider(), region=config.primary_region, name_prefix=config.project_name, recovery_window_days=0
+            self,
+            "Secrets",
+            provider=self.primary_provider(),
+            region=config.primary_region,
+            name_prefix=config.project_name,
+            recovery_window_days=0,
         )
 
 
@@ -94,7 +99,9 @@ class Emulated:
         s3 = self.client("s3")
         found = {}
         for version in s3.list_object_versions(Bucket=self.config.state_bucket).get("Versions", []):
-            body = s3.get_object(Bucket=self.config.state_bucket, Key=version["Key"], VersionId=version["VersionId"])["Body"].read()
+            body = s3.get_object(Bucket=self.config.state_bucket, Key=version["Key"], VersionId=version["VersionId"])[
+                "Body"
+            ].read()
             found[f"{version['Key']}@{version['VersionId']}"] = body
         return found
 
@@ -109,7 +116,13 @@ def emulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulated]:
 
     workdir = tmp_path_factory.mktemp("state-safety")
     config = load_config(
-        {"PROJECT_NAME": "lockcheck", "PRIMARY_AWS_REGION": REGION, "STATE_BUCKET": "lockcheck-state", "S3_USE_PATH_STYLE": "true"}, {}
+        {
+            "PROJECT_NAME": "lockcheck",
+            "PRIMARY_AWS_REGION": REGION,
+            "STATE_BUCKET": "lockcheck-state",
+            "S3_USE_PATH_STYLE": "true",
+        },
+        {},
     )
     app = App(outdir=str(workdir / "cdktf.out"))
     SecretsStack(app, STACK, config=config)
@@ -159,7 +172,10 @@ def test_concurrent_applies_are_serialized_by_the_lock_file_and_the_state_stays_
     assert not lock_held()
     state = emulated.state()
     assert state["version"] == 4 and state["lineage"]
-    assert sorted(r["type"] for r in state["resources"]) == ["aws_secretsmanager_secret"] * 3 + ["aws_secretsmanager_secret_version"] * 3
+    assert (
+        sorted(r["type"] for r in state["resources"])
+        == ["aws_secretsmanager_secret"] * 3 + ["aws_secretsmanager_secret_version"] * 3
+    )
     returncode, output = emulated.run("plan", "-detailed-exitcode", "-input=false")
     assert returncode == 0, f"the state no longer matches the emulator:\n{output}"
 
@@ -178,7 +194,10 @@ def test_no_secret_value_in_any_state_object_and_operator_values_survive(emulate
         entry["Name"].rsplit("-", 1)[0]: entry["Name"]
         for entry in secrets.list_secrets(Filters=[{"Key": "name", "Values": [f"{prefix}/"]}])["SecretList"]
     }
-    operator_values = {names[f"{prefix}/github-client-id"]: "Iv1.operatorclientid42", names[f"{prefix}/github-client-secret"]: "0a1b2c3d4e5f-operator-secret"}
+    operator_values = {
+        names[f"{prefix}/github-client-id"]: "Iv1.operatorclientid42",
+        names[f"{prefix}/github-client-secret"]: "0a1b2c3d4e5f-operator-secret",
+    }
     for name, value in operator_values.items():
         secrets.put_secret_value(SecretId=name, SecretString=f"{value}-typo")
         secrets.put_secret_value(SecretId=name, SecretString=value)

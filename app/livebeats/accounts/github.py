@@ -51,9 +51,7 @@ class GitHubOAuth:
         self.http = http
 
     def authorize_url(self, *, state: str, redirect_uri: str) -> str:
-        query = urlencode(
-            {"client_id": self.client_id, "redirect_uri": redirect_uri, "scope": SCOPE, "state": state}
-        )
+        query = urlencode({"client_id": self.client_id, "redirect_uri": redirect_uri, "scope": SCOPE, "state": state})
         return f"{self.base_url}/login/oauth/authorize?{query}"
 
     async def fetch_identity(self, *, code: str, redirect_uri: str) -> GitHubIdentity:
@@ -79,8 +77,7 @@ class GitHubOAuth:
         email = primary_email(emails)
         if not email:
             raise GitHubError(
-                "Your GitHub account has no verified email address we can read. "
-                "Verify one on GitHub, then sign in again."
+                "Your GitHub account has no verified email address we can read. Verify one on GitHub, then sign in again."
             )
         name = clipped_text(user["name"], NAME_MAX_LENGTH) if isinstance(user.get("name"), str) else ""
         avatar_url, profile_url = web_url(user.get("avatar_url")), web_url(user.get("html_url"))
@@ -131,9 +128,13 @@ def primary_email(emails: Any) -> str | None:
     if not isinstance(emails, list):
         return None
     addresses = [
-        item for item in emails
-        if isinstance(item, dict) and item.get("verified") is True and isinstance(item.get("email"), str)
-        and "@" in item["email"] and len(item["email"]) <= EMAIL_MAX_LENGTH
+        item
+        for item in emails
+        if isinstance(item, dict)
+        and item.get("verified") is True
+        and isinstance(item.get("email"), str)
+        and "@" in item["email"]
+        and len(item["email"]) <= EMAIL_MAX_LENGTH
         and clipped_text(item["email"], EMAIL_MAX_LENGTH) == item["email"]
     ]
     for item in addresses:

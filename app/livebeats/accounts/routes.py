@@ -106,9 +106,7 @@ async def signout(request: Request) -> Response:
     if isinstance(user_id, int) and isinstance(session_id, str):
         try:
             await services(request).browser_sessions.end(session_id)
-            await services(request).hub.publish(
-                f"user:{user_id}", {"type": "signed_out", "session": session_key(session_id)}
-            )
+            await services(request).hub.publish(f"user:{user_id}", {"type": "signed_out", "session": session_key(session_id)})
         except DATABASE_UNAVAILABLE as error:
             # This browser forgets its cookie all the same; the row expires with it.
             logger.warning("sign-out could not revoke the session in the database: %r", error)
@@ -138,7 +136,9 @@ async def settings_page(request: Request) -> Response:
     form = await request.form()
     values = {"username": str(form.get("username", "")), "tagline": str(form.get("tagline", ""))}
     if not csrf_valid(request, form.get("csrf_token")):
-        return render(request, "settings.html", {"form": values, "errors": {"form": "Your form expired; please submit it again."}}, 400)
+        return render(
+            request, "settings.html", {"form": values, "errors": {"form": "Your form expired; please submit it again."}}, 400
+        )
     try:
         updated = await services(request).accounts.update_settings(user.id, **values)
     except FormErrors as error:

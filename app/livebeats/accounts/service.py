@@ -79,9 +79,7 @@ class Accounts:
                 return await session.get_one(User, existing.user_id)  # the identity's user (a foreign key)
             email_owner = await session.scalar(select(User.id).where(func.lower(User.email) == identity.email))
             if email_owner is not None:
-                raise InvalidInput(
-                    f"Another account already uses the email {identity.email}; sign in with that account instead."
-                )
+                raise InvalidInput(f"Another account already uses the email {identity.email}; sign in with that account instead.")
             username = await free_username(session, identity.login, identity.provider_id)
             user = User(
                 email=identity.email,
@@ -147,14 +145,10 @@ class Accounts:
             user.username = username
             user.tagline = tagline
         if renamed:
-            await self.hub.publish(
-                f"profile:{user_id}", {"type": "profile_renamed", "profile_id": user_id, "username": username}
-            )
+            await self.hub.publish(f"profile:{user_id}", {"type": "profile_renamed", "profile_id": user_id, "username": username})
         elif retagged:
             # Open profile pages show the new tagline at once (a rename reloads them anyway).
-            await self.hub.publish(
-                f"profile:{user_id}", {"type": "tagline_changed", "profile_id": user_id, "tagline": tagline}
-            )
+            await self.hub.publish(f"profile:{user_id}", {"type": "tagline_changed", "profile_id": user_id, "tagline": tagline})
         return user
 
     async def set_listening(self, user_id: int, profile_id: int | None) -> None:

@@ -43,9 +43,13 @@ class BrowserSessions:
         """A new session for `user_id`; returns the id the cookie carries."""
         session_id = secrets.token_urlsafe(32)
         async with self.sessions() as session, session.begin():
-            session.add(BrowserSession(
-                id=session_key(session_id), user_id=user_id, expires_at=self.clock() + SESSION_MAX_AGE,
-            ))
+            session.add(
+                BrowserSession(
+                    id=session_key(session_id),
+                    user_id=user_id,
+                    expires_at=self.clock() + SESSION_MAX_AGE,
+                )
+            )
         return session_id
 
     async def user(self, user_id: int, session_id: str) -> User | None:

@@ -88,11 +88,7 @@ class LocalStorage:
     async def keys_stored_before(self, cutoff: datetime) -> list[str]:
         def scan() -> list[str]:
             limit = cutoff.timestamp()
-            return [
-                path.name
-                for path in self.directory.iterdir()
-                if _is_key(path.name) and path.stat().st_mtime < limit
-            ]
+            return [path.name for path in self.directory.iterdir() if _is_key(path.name) and path.stat().st_mtime < limit]
 
         return await asyncio.to_thread(scan)
 
@@ -141,9 +137,7 @@ class S3Storage:
 
     async def size(self, key: str) -> int:
         try:
-            head = await asyncio.to_thread(
-                self.client.head_object, Bucket=self.bucket, Key=self._object_key(key)
-            )
+            head = await asyncio.to_thread(self.client.head_object, Bucket=self.bucket, Key=self._object_key(key))
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
                 raise StoredFileMissing(key) from error

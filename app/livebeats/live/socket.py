@@ -319,8 +319,7 @@ class SharedWork:
         player = player_song(self.file_tokens, now_playing)
         if now_playing is None or now_playing.status != SongStatus.PLAYING:
             return to_json({"type": "playback", "profile_id": message.get("profile_id"), "song": player}), None, ""
-        text = to_json({"type": "playback", "profile_id": message.get("profile_id"),
-                        "song": {**player, "elapsed": ELAPSED_SLOT}})
+        text = to_json({"type": "playback", "profile_id": message.get("profile_id"), "song": {**player, "elapsed": ELAPSED_SLOT}})
         head, _, tail = text.partition(to_json(ELAPSED_SLOT))
         return head, now_playing, tail
 
@@ -371,8 +370,7 @@ class LiveConnection:
         self.viewed_profile_id = viewed_profile_id
         self.listening_profile_id: int | None = user.active_profile_user_id
         self.frames: FrameWriter | None = websocket.scope["extensions"].get(FRAME_WRITER)
-        self.client = Client(max_queue=OUTBOX_SIZE,
-                             deliver_now=self._deliver_now if self.frames is not None else None)
+        self.client = Client(max_queue=OUTBOX_SIZE, deliver_now=self._deliver_now if self.frames is not None else None)
         self.send_lock = asyncio.Lock()
         self.allowance = float(MESSAGE_BURST)
         self.allowance_at = time.monotonic()
@@ -438,14 +436,16 @@ class LiveConnection:
         """
         player = await self.current_player(self.listening_profile_id)
         users = await self.shared.active_users.get(None)
-        await self.send({
-            "type": "state",
-            "region": self.services.settings.aws_region,
-            "primary_region": self.services.settings.primary_region or self.services.settings.aws_region,
-            "listening_profile_id": self.listening_profile_id,
-            "player": player,
-            "active_users": users,
-        })
+        await self.send(
+            {
+                "type": "state",
+                "region": self.services.settings.aws_region,
+                "primary_region": self.services.settings.primary_region or self.services.settings.aws_region,
+                "listening_profile_id": self.listening_profile_id,
+                "player": player,
+                "active_users": users,
+            }
+        )
         if self.viewed_profile_id is not None:
             users = self.hub.presence(f"profile:{self.viewed_profile_id}", may_lag=True)
             await self.send(listeners_message(self.viewed_profile_id, users, len(users)))
@@ -544,7 +544,9 @@ class LiveConnection:
             except json.JSONDecodeError:
                 await self.send({"type": "error", "message": "That message was not valid JSON."})
             except RecursionError:
-                await self.send({"type": "error", "message": "That message was nested too deeply; commands are flat JSON objects."})
+                await self.send(
+                    {"type": "error", "message": "That message was nested too deeply; commands are flat JSON objects."}
+                )
             except UserError as error:
                 await self.send({"type": "error", "message": str(error)})
             except WebSocketDisconnect:
@@ -645,8 +647,10 @@ async def live_endpoint(websocket: WebSocket) -> None:
         user = await signed_in_user(websocket)
     except DATABASE_UNAVAILABLE as error:
         busy = isinstance(error, DatabaseBusy)
-        logger.warning("live connection refused: %s", "no database connection came free in time" if busy
-                       else f"the database is unreachable ({error!r})")
+        logger.warning(
+            "live connection refused: %s",
+            "no database connection came free in time" if busy else f"the database is unreachable ({error!r})",
+        )
         await websocket.accept()
         await websocket.close(code=TRY_AGAIN_LATER, reason=SERVER_BUSY if busy else DATABASE_DOWN)
         return

@@ -54,8 +54,13 @@ class FrameWriter:
         the connection's bounded outbox, so a stalled page is dropped, not buffered.
         """
         protocol = self._protocol
-        if (not protocol.handshake_complete or protocol.close_sent or protocol.disconnected
-                or not protocol.writable.is_set() or protocol.transport.is_closing()):
+        if (
+            not protocol.handshake_complete
+            or protocol.close_sent
+            or protocol.disconnected
+            or not protocol.writable.is_set()
+            or protocol.transport.is_closing()
+        ):
             return False
         protocol.transport.write(frame)
         return True

@@ -84,9 +84,7 @@ class NowPlaying:
         )
 
 
-def elapsed(
-    status: SongStatus, played_at: datetime | None, paused_at: datetime | None, now: datetime
-) -> timedelta:
+def elapsed(status: SongStatus, played_at: datetime | None, paused_at: datetime | None, now: datetime) -> timedelta:
     """now − played_at while playing, paused_at − played_at while paused, 0 when stopped."""
     if status == SongStatus.PLAYING and played_at is not None:
         return max(now - played_at, timedelta(0))
@@ -131,24 +129,17 @@ async def stop_others(session: AsyncSession, owner_id: int, keep_song_id: int | 
     statement = update(Song).where(Song.user_id == owner_id, Song.status != SongStatus.STOPPED)
     if keep_song_id is not None:
         statement = statement.where(Song.id != keep_song_id)
-    await session.execute(
-        statement.values(status=SongStatus.STOPPED, played_at=None, paused_at=None)
-    )
+    await session.execute(statement.values(status=SongStatus.STOPPED, played_at=None, paused_at=None))
 
 
 async def active_song(session: AsyncSession, owner_id: int) -> Song | None:
     return await session.scalar(
-        select(Song)
-        .where(Song.user_id == owner_id, Song.status != SongStatus.STOPPED)
-        .order_by(Song.updated_at.desc())
-        .limit(1)
+        select(Song).where(Song.user_id == owner_id, Song.status != SongStatus.STOPPED).order_by(Song.updated_at.desc()).limit(1)
     )
 
 
 async def ordered_songs(session: AsyncSession, owner_id: int) -> list[Song]:
-    result = await session.scalars(
-        select(Song).where(Song.user_id == owner_id).order_by(Song.position, Song.id)
-    )
+    result = await session.scalars(select(Song).where(Song.user_id == owner_id).order_by(Song.position, Song.id))
     return list(result)
 
 
@@ -249,18 +240,14 @@ class Playback:
         songs = await ordered_songs(session, owner_id)
         if not songs:
             return None
-        current_index = next(
-            (index for index, song in enumerate(songs) if song.status != SongStatus.STOPPED), None
-        )
+        current_index = next((index for index, song in enumerate(songs) if song.status != SongStatus.STOPPED), None)
         target_index = 0 if current_index is None else (current_index + step) % len(songs)
         target = songs[target_index]
         await stop_others(session, owner_id, target.id)
         restart(target, self.clock())
         return NowPlaying.of(target)
 
-    async def announce(
-        self, owner_id: int, now_playing: NowPlaying | None, owner_started_listening: bool = False
-    ) -> None:
+    async def announce(self, owner_id: int, now_playing: NowPlaying | None, owner_started_listening: bool = False) -> None:
         """Tell the profile's listeners, and refresh everyone's "Active users"."""
         if owner_started_listening:
             await self.hub.publish(f"user:{owner_id}", {"type": "listening", "profile_id": owner_id})

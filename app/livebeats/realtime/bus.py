@@ -103,13 +103,15 @@ class PgBus:
         except TimeoutError:
             await self.stop()
             raise BusUnavailable(
-                f"realtime bus could not LISTEN on PostgreSQL within {timeout:.0f} s: "
-                f"{self._last_error!r}"
+                f"realtime bus could not LISTEN on PostgreSQL within {timeout:.0f} s: {self._last_error!r}"
             ) from self._last_error
         try:
             self._pool = await asyncpg.create_pool(
-                connect=self._pool_connect, min_size=1, max_size=self._publish_pool_size,
-                timeout=self._connect_timeout, command_timeout=self._connect_timeout,
+                connect=self._pool_connect,
+                min_size=1,
+                max_size=self._publish_pool_size,
+                timeout=self._connect_timeout,
+                command_timeout=self._connect_timeout,
             )
         except CONNECTION_ERRORS as exc:
             await self.stop()

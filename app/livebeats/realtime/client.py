@@ -55,8 +55,7 @@ class Client:
     order is kept and a stalled client still overflows and is dropped.
     """
 
-    def __init__(self, max_queue: int = DEFAULT_MAX_QUEUE,
-                 deliver_now: Callable[[Outgoing], bool] | None = None) -> None:
+    def __init__(self, max_queue: int = DEFAULT_MAX_QUEUE, deliver_now: Callable[[Outgoing], bool] | None = None) -> None:
         if max_queue < 1:
             raise ValueError(f"max_queue must be at least 1, got {max_queue}")
         self._max_queue = max_queue
@@ -73,8 +72,13 @@ class Client:
         """
         if self.dropped:
             return False
-        if (self._deliver_now is not None and self._reader is not None and not self._reader.done()
-                and not self._outbox                and self._deliver_now(item)):
+        if (
+            self._deliver_now is not None
+            and self._reader is not None
+            and not self._reader.done()
+            and not self._outbox
+            and self._deliver_now(item)
+        ):
             return True
         if len(self._outbox) >= self._max_queue:
             self.close()

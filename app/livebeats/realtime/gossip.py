@@ -105,9 +105,7 @@ class PresenceGossip:
                 self._snapshot_wanted = False
                 parts = self._pack(self._snapshot()) or [[]]
                 for index, entries in enumerate(parts):
-                    await self._send(
-                        self._envelope("s", v=self._seq, p=index, c=len(parts), e=entries)
-                    )
+                    await self._send(self._envelope("s", v=self._seq, p=index, c=len(parts), e=entries))
             if time.monotonic() - self._last_sent >= self._heartbeat_interval:
                 await self._send(self._envelope("h", v=self._seq))
 

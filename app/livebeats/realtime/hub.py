@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 RESYNC = Outgoing({"type": "resync"})
 
 
-
 class RealtimeHub:
     """Topics and presence shared by every node through one PostgreSQL database."""
 
@@ -90,10 +89,7 @@ class RealtimeHub:
         start_timeout: seconds `start` keeps trying to reach PostgreSQL before it fails.
         """
         if node_timeout <= heartbeat_interval:
-            raise ValueError(
-                f"node_timeout ({node_timeout} s) must be longer than "
-                f"heartbeat_interval ({heartbeat_interval} s)"
-            )
+            raise ValueError(f"node_timeout ({node_timeout} s) must be longer than heartbeat_interval ({heartbeat_interval} s)")
         self.node_id = node_id
         self.region = region
         self._node_timeout = node_timeout
@@ -115,13 +111,17 @@ class RealtimeHub:
         self._meta_timers: dict[tuple[str, UserId], asyncio.TimerHandle] = {}
         connect = functools.partial(asyncpg.connect, database) if isinstance(database, str) else database
         self._bus = PgBus(
-            connect=connect, channel=channel, name=f"livebeats-listen {node_id}",
+            connect=connect,
+            channel=channel,
+            name=f"livebeats-listen {node_id}",
             on_message=self._on_bus_message,
             on_reconnect=self._on_reconnect,
         )
         self._gossip = PresenceGossip(
-            node_id=node_id, incarnation=uuid.uuid4().hex[:12],
-            publish=self._bus.publish, snapshot=self._table.snapshot,
+            node_id=node_id,
+            incarnation=uuid.uuid4().hex[:12],
+            publish=self._bus.publish,
+            snapshot=self._table.snapshot,
             heartbeat_interval=heartbeat_interval,
         )
         self._start_timeout = start_timeout
@@ -188,8 +188,7 @@ class RealtimeHub:
         NOTIFY limit, and BusUnavailable when PostgreSQL cannot be reached (this
         node's clients got it, the others did not).
         """
-        text = encode({"n": self.node_id, "k": "m", "t": topic, "m": message},
-                      what=f"message for topic {topic!r}")
+        text = encode({"n": self.node_id, "k": "m", "t": topic, "m": message}, what=f"message for topic {topic!r}")
         if not self._subscribers.get(topic):
             await self._bus.publish(text)
             return
@@ -228,15 +227,13 @@ class RealtimeHub:
         entry = self._table.local_entry(topic, client)
         if entry is None:
             return
-        self._gossip.check_fits(["s", topic, entry.user, {**entry.meta, **meta}, 0.0],
-                                what=f"presence meta on {topic!r}")
+        self._gossip.check_fits(["s", topic, entry.user, {**entry.meta, **meta}, 0.0], what=f"presence meta on {topic!r}")
         key = (topic, self._table.set_meta(topic, client, meta))
         if key in self._meta_timers:
             return
         wait = self._meta_shared_at.get(key, float("-inf")) + self._meta_interval - time.monotonic()
         if wait > 0:
-            self._meta_timers[key] = asyncio.get_running_loop().call_later(
-                wait, self._share_meta, key)
+            self._meta_timers[key] = asyncio.get_running_loop().call_later(wait, self._share_meta, key)
         else:
             self._share_meta(key)
 
@@ -288,8 +285,7 @@ class RealtimeHub:
 
     def _arm_presence_flush(self) -> None:
         if self._dirty_topics and self._presence_flush is None:
-            self._presence_flush = asyncio.get_running_loop().call_later(
-                self._presence_debounce, self._flush_presence)
+            self._presence_flush = asyncio.get_running_loop().call_later(self._presence_debounce, self._flush_presence)
 
     def _flush_presence(self) -> None:
         self._presence_flush = None
@@ -301,10 +297,17 @@ class RealtimeHub:
             audience = len(self._subscribers[topic])
             self._presence_due[topic] = now + audience * self._presence_seconds_per_client
             users = self._table.users(topic)
-            self._fanout(topic, Outgoing({
-                "type": "presence", "topic": topic,
-                "users": users[: self._presence_list_limit], "count": len(users),
-            }))
+            self._fanout(
+                topic,
+                Outgoing(
+                    {
+                        "type": "presence",
+                        "topic": topic,
+                        "users": users[: self._presence_list_limit],
+                        "count": len(users),
+                    }
+                ),
+            )
 
     # --- delivery --------------------------------------------------------
 
@@ -320,8 +323,7 @@ class RealtimeHub:
         wait = self._latest_sent_at.get(topic, float("-inf")) + interval - time.monotonic()
         if wait > 0:
             self._latest_pending[topic] = item
-            self._latest_timers[topic] = asyncio.get_running_loop().call_later(
-                wait, self._deliver_latest, topic)
+            self._latest_timers[topic] = asyncio.get_running_loop().call_later(wait, self._deliver_latest, topic)
             return
         self._latest_sent_at[topic] = time.monotonic()
         self._fanout(topic, item)
@@ -371,8 +373,7 @@ class RealtimeHub:
         elif kind == "h":
             changed, wants_sync = self._table.heartbeat(sender, incarnation, seq, now)
         elif kind == "s":
-            changed = self._table.apply_snapshot_part(
-                sender, incarnation, seq, envelope["p"], envelope["c"], envelope["e"], now)
+            changed = self._table.apply_snapshot_part(sender, incarnation, seq, envelope["p"], envelope["c"], envelope["e"], now)
         else:
             log.warning("ignoring a realtime envelope of unknown kind %r", kind)
             return

@@ -134,17 +134,11 @@ class PresenceTable:
         return ["s", topic, entry.user, entry.meta, entry.ts]
 
     def snapshot(self) -> list[list[Any]]:
-        return [
-            [topic, entry.user, entry.meta, entry.ts]
-            for topic, users in self._local.items()
-            for entry in users.values()
-        ]
+        return [[topic, entry.user, entry.meta, entry.ts] for topic, users in self._local.items() for entry in users.values()]
 
     # --- copies of other nodes' entries ---------------------------------
 
-    def apply_ops(
-        self, node_id: str, incarnation: str, seq: int, ops: list[Op], now: float
-    ) -> tuple[set[str], bool]:
+    def apply_ops(self, node_id: str, incarnation: str, seq: int, ops: list[Op], now: float) -> tuple[set[str], bool]:
         """Apply a numbered batch of deltas; returns (changed topics, should request a snapshot)."""
         node, changed = self._node(node_id, incarnation, now)
         if seq != node.seq + 1:
@@ -174,8 +168,14 @@ class PresenceTable:
         return changed, self._wants_sync(node, now)
 
     def apply_snapshot_part(
-        self, node_id: str, incarnation: str, seq: int, part: int, parts: int,
-        entries: list[list[Any]], now: float,
+        self,
+        node_id: str,
+        incarnation: str,
+        seq: int,
+        part: int,
+        parts: int,
+        entries: list[list[Any]],
+        now: float,
     ) -> set[str]:
         """Collect a snapshot (sent as consecutive parts); replace the copy once complete."""
         node, changed = self._node(node_id, incarnation, now)

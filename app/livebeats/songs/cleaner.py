@@ -68,9 +68,7 @@ class Cleaner:
             owner_ids = sorted(set(await session.scalars(expired.with_only_columns(Song.user_id))))
             if not owner_ids:
                 return []
-            await session.execute(
-                select(User.id).where(User.id.in_(owner_ids)).order_by(User.id).with_for_update()
-            )
+            await session.execute(select(User.id).where(User.id.in_(owner_ids)).order_by(User.id).with_for_update())
             rows = (await session.execute(expired.with_only_columns(Song.id, Song.user_id, Song.storage_key, Song.status))).all()
             await delete_rows(session, [row.id for row in rows])
             await renumber_positions(session, owner_ids)

@@ -124,7 +124,7 @@ def _walk_frames(source: BinaryIO, position: int, end: int, version: int, *, tag
         if version == 4:
             size = _syncsafe(header[4:8])
         else:
-            size = int.from_bytes(header[id_length:header_length - (2 if version == 3 else 0)], "big")
+            size = int.from_bytes(header[id_length : header_length - (2 if version == 3 else 0)], "big")
         if size is None or size <= 0:
             break
         position += header_length + size
@@ -176,7 +176,7 @@ def _decode_text(data: bytes, *, is_comment: bool) -> str:
     if is_comment:
         body = body[3:]  # language
         index = _find_terminator(body, terminator, wide)
-        body = body[index + len(terminator):] if index >= 0 else b""
+        body = body[index + len(terminator) :] if index >= 0 else b""
     if wide and len(body) % 2:
         body = body[:-1]
     text = body.decode(encoding, errors="replace")

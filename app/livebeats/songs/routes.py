@@ -67,7 +67,11 @@ async def songs_table(request: Request) -> Response:
     return render(
         request,
         "_songs.html",
-        {"profile": profile, "songs": await services(request).songs.list_for(profile.id), "is_owner": request.state.user.id == profile.id},
+        {
+            "profile": profile,
+            "songs": await services(request).songs.list_for(profile.id),
+            "is_owner": request.state.user.id == profile.id,
+        },
     )
 
 
@@ -94,7 +98,12 @@ async def upload_page(request: Request) -> Response:
     return render(
         request,
         "upload.html",
-        {"profile": profile, "max_batch": MAX_BATCH_FILES, "max_mb": MAX_FILE_BYTES // (1024 * 1024), "max_songs": MAX_SONGS_PER_USER},
+        {
+            "profile": profile,
+            "max_batch": MAX_BATCH_FILES,
+            "max_mb": MAX_FILE_BYTES // (1024 * 1024),
+            "max_songs": MAX_SONGS_PER_USER,
+        },
     )
 
 

@@ -145,10 +145,16 @@ class Songs:
             async with self.sessions() as session, session.begin():
                 locked_owner = await lock_owner(session, owner.id)
                 await self._check_room(session, locked_owner)
-                session.add(Upload(
-                    id=upload_key(token), user_id=owner.id, storage_key=key, file_size=path.stat().st_size,
-                    duration=duration, expires_at=self.playback.clock() + PENDING_UPLOAD_MAX_AGE,
-                ))
+                session.add(
+                    Upload(
+                        id=upload_key(token),
+                        user_id=owner.id,
+                        storage_key=key,
+                        file_size=path.stat().st_size,
+                        duration=duration,
+                        expires_at=self.playback.clock() + PENDING_UPLOAD_MAX_AGE,
+                    )
+                )
         except BaseException:
             await self.storage.delete(key)
             raise
@@ -188,9 +194,7 @@ class Songs:
         if not new_songs:
             raise InvalidInput("Choose at least one MP3 file to upload.")
         if len(new_songs) > MAX_BATCH_FILES:
-            raise InvalidInput(
-                f"You can upload at most {MAX_BATCH_FILES} files at a time (you chose {len(new_songs)})."
-            )
+            raise InvalidInput(f"You can upload at most {MAX_BATCH_FILES} files at a time (you chose {len(new_songs)}).")
         checked = [validate_new_song(song, index) for index, song in enumerate(new_songs)]
         seen: set[tuple[str, str]] = set()
         for song in checked:
@@ -212,9 +216,9 @@ class Songs:
             duplicate = duplicates.first()
             if duplicate is not None:
                 raise InvalidInput(f"You already have '{duplicate.title}' by {duplicate.artist}.")
-            next_position = await session.scalar(
-                select(func.coalesce(func.max(Song.position) + 1, 0)).where(Song.user_id == owner_id)
-            ) or 0  # COALESCE makes it 0 already; the type says scalar() may return None
+            next_position = (
+                await session.scalar(select(func.coalesce(func.max(Song.position) + 1, 0)).where(Song.user_id == owner_id)) or 0
+            )  # COALESCE makes it 0 already; the type says scalar() may return None
             songs = [
                 Song(
                     user_id=owner_id,
@@ -266,9 +270,7 @@ class Songs:
         await self.announce_deleted(actor_id, [song_id], was_active)
 
     async def announce_deleted(self, owner_id: int, song_ids: list[int], stopped_playback: bool) -> None:
-        await self.hub.publish(
-            f"profile:{owner_id}", {"type": "songs_deleted", "profile_id": owner_id, "song_ids": song_ids}
-        )
+        await self.hub.publish(f"profile:{owner_id}", {"type": "songs_deleted", "profile_id": owner_id, "song_ids": song_ids})
         if stopped_playback:
             await self.playback.announce(owner_id, None)
 
@@ -281,9 +283,7 @@ class Songs:
             if song.user_id != actor_id:
                 raise NotAllowed("You can't do that: only the owner can reorder songs.")
             await lock_owner(session, actor_id)
-            songs = list(
-                await session.scalars(select(Song).where(Song.user_id == actor_id).order_by(Song.position, Song.id))
-            )
+            songs = list(await session.scalars(select(Song).where(Song.user_id == actor_id).order_by(Song.position, Song.id)))
             if not 0 <= new_position < len(songs):
                 raise InvalidInput(f"Position must be between 0 and {len(songs) - 1}.")
             moving = next(s for s in songs if s.id == song_id)

@@ -34,9 +34,11 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--autoplay-policy=no-user-gesture-required",
 ]
-AUTOPLAY_BLOCKED_ARGS = [*(arg for arg in CHROMIUM_ARGS if not arg.startswith("--autoplay-policy")),
-                         "--autoplay-policy=document-user-activation-required",
-                         "--disable-features=MediaEngagementBypassAutoplayPolicies,PreloadMediaEngagementData"]
+AUTOPLAY_BLOCKED_ARGS = [
+    *(arg for arg in CHROMIUM_ARGS if not arg.startswith("--autoplay-policy")),
+    "--autoplay-policy=document-user-activation-required",
+    "--disable-features=MediaEngagementBypassAutoplayPolicies,PreloadMediaEngagementData",
+]
 """A browser as people have it: sound plays only after the person interacted with the page.
 
 Media engagement is off, so that the test server's playback history cannot earn
@@ -57,7 +59,9 @@ SignIn = Callable[..., Awaitable[Page]]
 @pytest.fixture(scope="session")
 async def chromium() -> AsyncIterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.fail(f"CHROMIUM_PATH: {CHROMIUM} does not exist; install chromium (apt-get install chromium) or point CHROMIUM_PATH at a Chromium binary")
+        pytest.fail(
+            f"CHROMIUM_PATH: {CHROMIUM} does not exist; install chromium (apt-get install chromium) or point CHROMIUM_PATH at a Chromium binary"
+        )
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
@@ -146,8 +150,14 @@ async def sign_in(chromium: Browser, github: FakeGitHub, server: AppServer) -> A
     script_errors: list[str] = []
     account_ids = itertools.count(101)
 
-    async def sign_in(login: str, *, node: AppServer | None = None, browser: Browser | None = None,
-                      viewport: dict[str, int] = VIEWPORT, **context_options) -> Page:
+    async def sign_in(
+        login: str,
+        *,
+        node: AppServer | None = None,
+        browser: Browser | None = None,
+        viewport: dict[str, int] = VIEWPORT,
+        **context_options,
+    ) -> Page:
         node = node or server
         context = await (browser or chromium).new_context(base_url=node.url, viewport=viewport, **context_options)
         contexts.append(context)

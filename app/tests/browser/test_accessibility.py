@@ -27,8 +27,10 @@ async def scan(page: Page, name: str) -> list[dict]:
     await page.evaluate(AXE_SCRIPT.read_text() + "\n;undefined")
     violations = await page.evaluate(RUN_AXE)
     blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
-    print(f"axe {name}: {len(violations)} violations, {len(blocking)} serious/critical: "
-          + ", ".join(f"{v['id']}({v['impact']}) at {v['nodes']}" for v in violations))
+    print(
+        f"axe {name}: {len(violations)} violations, {len(blocking)} serious/critical: "
+        + ", ".join(f"{v['id']}({v['impact']}) at {v['nodes']}" for v in violations)
+    )
     return blocking
 
 

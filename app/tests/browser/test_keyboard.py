@@ -56,9 +56,19 @@ async def test_owner_plays_pauses_and_reorders_songs_with_the_keyboard(sign_in, 
         now = await focused(owner)
         assert now["outline"], f"{now['name']!r} has the focus but shows no focus outline"
         reached.add(now["name"])
-    controls = {"My Songs", "Settings", "Upload songs", "Pause Morning Light", "Play Evening Tide",
-                "Move Morning Light down", "Move Evening Tide up", "Delete Morning Light",
-                "Previous song", "Pause", "Next song"}
+    controls = {
+        "My Songs",
+        "Settings",
+        "Upload songs",
+        "Pause Morning Light",
+        "Play Evening Tide",
+        "Move Morning Light down",
+        "Move Evening Tide up",
+        "Delete Morning Light",
+        "Previous song",
+        "Pause",
+        "Next song",
+    }
     assert controls <= reached, f"not reached with Tab: {controls - reached}"
 
     await owner.reload()

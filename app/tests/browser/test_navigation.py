@@ -69,7 +69,9 @@ async def test_owner_keeps_hearing_the_song_while_moving_around(sign_in, song_fi
     assert (await audio_state(owner))["src"] == playing
     # The profile page opened this way is live: the owner's controls still act.
     await owner.get_by_title("Next").click()
-    await expect(owner.locator("#songs tr[data-song-id]").filter(has_text="Evening Tide")).to_have_attribute("data-status", "playing")
+    await expect(owner.locator("#songs tr[data-song-id]").filter(has_text="Evening Tide")).to_have_attribute(
+        "data-status", "playing"
+    )
 
 
 async def test_listener_moves_to_other_pages_and_stays_a_listener(sign_in, song_files):
@@ -93,7 +95,11 @@ async def test_listener_moves_to_other_pages_and_stays_a_listener(sign_in, song_
 async def test_pages_opened_directly_are_rendered_by_the_server(sign_in, song_files):
     owner = await sign_in("owner")
     await upload_songs(owner, song_files)
-    for path, text in [("/owner", "Morning Light"), ("/profile/settings", "<h1>Settings</h1>"), ("/owner/songs/new", "Add music")]:
+    for path, text in [
+        ("/owner", "Morning Light"),
+        ("/profile/settings", "<h1>Settings</h1>"),
+        ("/owner/songs/new", "Add music"),
+    ]:
         response = await owner.request.get(path)
         assert response.status == 200
         assert text in await response.text(), path

@@ -51,7 +51,9 @@ async def test_uploading_two_mp3s_fills_the_form_and_starts_the_first(sign_in, s
     await expect(page.locator("#player-time")).to_contain_text("/ 1:30")
 
 
-async def test_oversize_and_fake_mp3_files_are_refused_and_nothing_is_stored(sign_in, server, database_url, storage_dir, tmp_path):
+async def test_oversize_and_fake_mp3_files_are_refused_and_nothing_is_stored(
+    sign_in, server, database_url, storage_dir, tmp_path
+):
     oversize = write_mp3(tmp_path / "Long Night - The Beats.mp3", 5_600)
     assert oversize.stat().st_size > 20 * 1024 * 1024
     fake = tmp_path / "Not A Song - Nobody.mp3"
@@ -63,10 +65,12 @@ async def test_oversize_and_fake_mp3_files_are_refused_and_nothing_is_stored(sig
     await page.locator("#files").set_input_files([oversize, fake])
 
     errors = page.locator("#upload-list .field-error")
-    await expect(errors).to_have_text([
-        "Long Night - The Beats.mp3 is larger than 20 MB, the most a song file may be.",
-        "Not A Song - Nobody.mp3: not a valid MP3 file (the content is not MPEG audio)",
-    ])
+    await expect(errors).to_have_text(
+        [
+            "Long Night - The Beats.mp3 is larger than 20 MB, the most a song file may be.",
+            "Not A Song - Nobody.mp3: not a valid MP3 file (the content is not MPEG audio)",
+        ]
+    )
     await expect(page.locator("#upload-list .fields")).to_have_count(2)
     for fields in await page.locator("#upload-list .fields").all():
         await expect(fields).to_be_hidden()

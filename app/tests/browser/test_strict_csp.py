@@ -27,7 +27,8 @@ async def chromium() -> AsyncIterator[Browser]:
     from outside, and would refuse their WebSocket to 127.0.0.1 (local network access)."""
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
+            executable_path=CHROMIUM,
+            headless=True,
             args=[*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests"],
         )
         yield browser
@@ -36,6 +37,7 @@ async def chromium() -> AsyncIterator[Browser]:
 
 async def with_strict_csp(page: Page, app_url: str) -> list[str]:
     """Serve the app's documents to `page` with STRICT_CSP; returns the list violations are added to."""
+
     async def add_header(route: Route) -> None:
         if route.request.resource_type != "document":  # a policy applies to the document it came with
             await route.fallback()

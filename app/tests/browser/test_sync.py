@@ -56,7 +56,9 @@ async def reopen_without_a_click() -> AsyncIterator[Callable[[Page], Awaitable[P
         await window.close()
 
 
-async def test_late_and_autoplay_blocked_listeners_hear_the_owners_second(sign_in, song_files, autoplay_blocking_chromium, reopen_without_a_click):
+async def test_late_and_autoplay_blocked_listeners_hear_the_owners_second(
+    sign_in, song_files, autoplay_blocking_chromium, reopen_without_a_click
+):
     owner = await sign_in("owner")
     await upload_songs(owner, song_files)
     await expect_audio_playing(owner)
@@ -101,7 +103,9 @@ async def test_a_listener_that_fell_behind_is_pulled_back(sign_in, song_files):
     assert gap <= IN_SYNC, gap
 
 
-async def test_dismissing_the_autoplay_dialog_leaves_listen_now_in_the_player_bar(sign_in, song_files, autoplay_blocking_chromium, reopen_without_a_click):
+async def test_dismissing_the_autoplay_dialog_leaves_listen_now_in_the_player_bar(
+    sign_in, song_files, autoplay_blocking_chromium, reopen_without_a_click
+):
     owner = await sign_in("owner")
     await upload_songs(owner, song_files)
     listener = await sign_in("blocked", browser=autoplay_blocking_chromium)

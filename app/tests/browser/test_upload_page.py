@@ -34,7 +34,9 @@ async def test_dropped_files_show_durations_and_upload(sign_in, song_files, serv
 
     entries = page.locator("#upload-list > li")
     await expect(entries).to_have_count(2)
-    for entry, (name, duration) in zip(await entries.all(), [(song_files[0].name, "1:30"), (song_files[1].name, "1:15")], strict=True):
+    for entry, (name, duration) in zip(
+        await entries.all(), [(song_files[0].name, "1:30"), (song_files[1].name, "1:15")], strict=True
+    ):
         await expect(entry.locator(".file-name")).to_have_text(name)
         await expect(entry.locator(".file-duration")).to_have_text(duration)
         await expect(entry.get_by_label("Title")).not_to_have_value("")
@@ -58,8 +60,12 @@ async def test_each_error_stands_next_to_its_file(sign_in, song_files, tmp_path)
     await expect(good.locator(".file-duration")).to_have_text("1:30")
     await expect(good.locator(".field-error")).to_be_hidden()
     await expect(large.locator(".file-duration")).to_have_text("93:20")  # read by the browser; never uploaded
-    await expect(large.get_by_role("alert")).to_have_text("Long Night - The Beats.mp3 is larger than 20 MB, the most a song file may be.")
-    await expect(bad.get_by_role("alert")).to_have_text("Not A Song - Nobody.mp3: not a valid MP3 file (the content is not MPEG audio)")
+    await expect(large.get_by_role("alert")).to_have_text(
+        "Long Night - The Beats.mp3 is larger than 20 MB, the most a song file may be."
+    )
+    await expect(bad.get_by_role("alert")).to_have_text(
+        "Not A Song - Nobody.mp3: not a valid MP3 file (the content is not MPEG audio)"
+    )
     await expect(bad.locator(".file-duration")).to_have_text("")
     for refused in (large, bad):
         await expect(refused.locator(".fields")).to_be_hidden()

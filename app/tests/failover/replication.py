@@ -58,8 +58,19 @@ class Cluster:
             f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.data_dir.parent} "
             "-c fsync=off -c max_connections=100 -c wal_level=replica -c max_wal_senders=4 -c hot_standby=on"
         )
-        _run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir.parent / f"{self.port}.log"),
-             "-o", options, "-w", "-t", "60", "start")
+        _run(
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.data_dir.parent / f"{self.port}.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def kill(self) -> None:
         """SIGKILL the postmaster and every child: a region whose machines are gone (connections refused)."""
@@ -85,8 +96,10 @@ class Cluster:
     def stop(self) -> None:
         for pid in getattr(self, "_silenced", []):
             _signal(pid, signal.SIGKILL)
-        subprocess.run(_as_owner([str(find_postgres_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"]),
-                       capture_output=True)
+        subprocess.run(
+            _as_owner([str(find_postgres_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"]),
+            capture_output=True,
+        )
 
 
 def _signal(pid: int, number: signal.Signals) -> None:
@@ -121,13 +134,36 @@ class ReplicatedPair:
             cluster.data_dir.parent.mkdir()
             if os.geteuid() == 0:
                 shutil.chown(cluster.data_dir.parent, user=SUPERUSER, group=SUPERUSER)
-        _run("initdb", "-D", str(self.primary.data_dir), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
-             "--locale=C", "--no-sync")
+        _run(
+            "initdb",
+            "-D",
+            str(self.primary.data_dir),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         self.primary.start()
         _run("createdb", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", SUPERUSER, DATABASE)
         # -R writes primary_conninfo and standby.signal: the copy starts as a streaming standby.
-        _run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", SUPERUSER,
-             "-D", str(self.standby.data_dir), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync")
+        _run(
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.primary.port),
+            "-U",
+            SUPERUSER,
+            "-D",
+            str(self.standby.data_dir),
+            "-R",
+            "-X",
+            "stream",
+            "--checkpoint=fast",
+            "--no-sync",
+        )
         self.standby.start()
 
     def close(self) -> None:

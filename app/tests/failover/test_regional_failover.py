@@ -83,8 +83,9 @@ async def dev_sign_in(client: httpx.AsyncClient, username: str) -> bool:
     return response.status_code == 303 and response.headers.get("location") == f"/{username}"
 
 
-async def steady_load(server: AppServer, primary_dsn: str, writer: int, acknowledged: list[Acknowledged],
-                      stop: asyncio.Event) -> None:
+async def steady_load(
+    server: AppServer, primary_dsn: str, writer: int, acknowledged: list[Acknowledged], stop: asyncio.Event
+) -> None:
     """Sign in new users one after another; record each acknowledgement and the WAL position after it."""
     position = await asyncpg.connect(primary_dsn)
     async with httpx.AsyncClient(base_url=server.url, timeout=2) as client:
@@ -127,7 +128,8 @@ async def replayed_position(standby_dsn: str) -> int:
     try:
         while True:
             received, replayed = await connection.fetchrow(
-                "SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text")
+                "SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text"
+            )
             if received is None or lsn(replayed) >= lsn(received):
                 return lsn(replayed)
             await asyncio.sleep(0.01)
@@ -169,8 +171,7 @@ async def test_surviving_region_takes_over_after_the_primary_is_lost(pair: Repli
             await receive(open_page, "state")
             acknowledged: list[Acknowledged] = []
             stop = asyncio.Event()
-            load = [asyncio.create_task(steady_load(lost, pair.primary.dsn, n, acknowledged, stop))
-                    for n in range(LOAD_WRITERS)]
+            load = [asyncio.create_task(steady_load(lost, pair.primary.dsn, n, acknowledged, stop)) for n in range(LOAD_WRITERS)]
             await asyncio.gather(*(owner_there.page(f"/{owner.username}") for _ in range(6)))
             await asyncio.sleep(LOAD_SECONDS_BEFORE_KILL)
             assert acknowledged, "the write load was acknowledged before the kill"
@@ -222,7 +223,9 @@ async def test_surviving_region_takes_over_after_the_primary_is_lost(pair: Repli
             f"RPO {len(missing)} of {len(acknowledged)} acknowledged writes missing "
             f"({rpo_seconds:.3f} s of writes before the kill)"
         )
-        assert not lost_below_replayed, f"acknowledged writes at or before the replayed WAL position are missing: {lost_below_replayed}"
+        assert not lost_below_replayed, (
+            f"acknowledged writes at or before the replayed WAL position are missing: {lost_below_replayed}"
+        )
     finally:
         for browser in browsers:
             await browser.close()

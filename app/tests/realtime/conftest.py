@@ -38,8 +38,7 @@ async def make_hub(postgres_dsn: str, channel: str) -> AsyncIterator[Callable[..
     """Start hubs on the test's channel; all are stopped at the end of the test."""
     hubs: list[RealtimeHub] = []
 
-    async def make(node_id: str, *, dsn: str | None = None, region: str = "eu-west-2",
-                   **options: Any) -> RealtimeHub:
+    async def make(node_id: str, *, dsn: str | None = None, region: str = "eu-west-2", **options: Any) -> RealtimeHub:
         hub = RealtimeHub(dsn or postgres_dsn, node_id, region, channel=channel, **options)
         await hub.start()
         hubs.append(hub)
@@ -57,18 +56,22 @@ async def spawn_node(postgres_dsn: str, channel: str) -> AsyncIterator[Callable[
 
     async def spawn(node_id: str, *, region: str = "us-east-1", timings: tuple[float, ...] = ()) -> NodeProcess:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, str(NODE_SCRIPT), postgres_dsn, node_id, region, channel,
+            sys.executable,
+            str(NODE_SCRIPT),
+            postgres_dsn,
+            node_id,
+            region,
+            channel,
             *map(str, timings),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": str(APP_DIR)},
         )
         node = NodeProcess(process)
         nodes.append(node)
-        await wait_until(lambda: any("ready" in line for line in node.lines),
-                         timeout=20, what=f"node process {node_id} to start")
+        await wait_until(lambda: any("ready" in line for line in node.lines), timeout=20, what=f"node process {node_id} to start")
         return node
 
     yield spawn
     for node in nodes:
         await node.close()
-

@@ -81,8 +81,15 @@ class ClusterControl:
         await self._pg_ctl("-m", "fast", "restart")
 
     async def _pg_ctl(self, *args: str) -> None:
-        command = [str(POSTGRES_BIN_DIR / "pg_ctl"), "-D", self.data_dir, "-w",
-                   "-l", str(Path(self.data_dir).parent / "postgres.log"), *args]
+        command = [
+            str(POSTGRES_BIN_DIR / "pg_ctl"),
+            "-D",
+            self.data_dir,
+            "-w",
+            "-l",
+            str(Path(self.data_dir).parent / "postgres.log"),
+            *args,
+        ]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
         result = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True)
@@ -110,7 +117,8 @@ class NodeProcess:
         await self.process.stdin.drain()
         await wait_until(
             lambda: sum(1 for line in self.lines if line.get("done") == cmd) > done_before,
-            timeout=10, what=f"node process to do {cmd}",
+            timeout=10,
+            what=f"node process to do {cmd}",
         )
 
     async def presence(self, topic: str) -> list[dict[str, Any]]:
@@ -129,7 +137,6 @@ class NodeProcess:
             self.process.kill()
         await self.process.wait()
         await self._reader
-
 
 
 class Inbox:

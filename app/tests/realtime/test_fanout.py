@@ -31,8 +31,7 @@ async def test_publish_reaches_every_node_exactly_once(make_hub, spawn_node):
     await node_a.command("publish", topic=TOPIC, message={"type": "play", "song_id": 2})
     await wait_until(lambda: len(inbox_b.messages) >= 3, timeout=5, what="A's second event on B")
 
-    expected = [{"type": "play", "song_id": 1}, {"type": "pause", "song_id": 1},
-                {"type": "play", "song_id": 2}]
+    expected = [{"type": "play", "song_id": 1}, {"type": "pause", "song_id": 1}, {"type": "play", "song_id": 2}]
     assert inbox_b.messages == expected
     assert node_a.received("a1")[:2] == expected[:2]
     assert elsewhere.messages == []

@@ -39,8 +39,9 @@ async def test_presence_spans_nodes_and_counts_each_user_once(make_hub, spawn_no
     await hub_b.track(topic=TOPIC, client=Client(), user=user(3))
 
     await wait_until(lambda: ids(hub_b.presence(TOPIC)) == [1, 2, 3], timeout=5, what="B to list 1, 2, 3")
-    await wait_until(lambda: any(ids(e["users"]) == [1, 2, 3] for e in inbox_b.of_type("presence")),
-                     timeout=5, what="a presence event on B")
+    await wait_until(
+        lambda: any(ids(e["users"]) == [1, 2, 3] for e in inbox_b.of_type("presence")), timeout=5, what="a presence event on B"
+    )
     event = [e for e in inbox_b.of_type("presence") if ids(e["users"]) == [1, 2, 3]][-1]
     assert event["topic"] == TOPIC and event["count"] == 3
     assert all(u["meta"] == {} for u in event["users"])
@@ -70,11 +71,9 @@ async def test_users_of_a_killed_node_vanish_within_30_seconds(make_hub, spawn_n
 
     node_a.kill()
     await node_a.process.wait()
-    took = await wait_until(lambda: ids(hub_b.presence(TOPIC)) == [3], timeout=30,
-                            what="user 9 of the killed node to vanish")
+    took = await wait_until(lambda: ids(hub_b.presence(TOPIC)) == [3], timeout=30, what="user 9 of the killed node to vanish")
     assert took > 5, "expiry must come from silence, not from a goodbye the killed node never sent"
-    await wait_until(lambda: ids(inbox_b.of_type("presence")[-1]["users"]) == [3], timeout=1,
-                     what="B's clients to be told")
+    await wait_until(lambda: ids(inbox_b.of_type("presence")[-1]["users"]) == [3], timeout=1, what="B's clients to be told")
     assert hub_b.nodes() == []
 
 
@@ -110,8 +109,7 @@ async def test_meta_is_shared_at_most_once_a_second_and_the_latest_wins(make_hub
         for ping in range(10):
             await hub_a.update_meta(topic=TOPIC, client=client_a, meta={"ping_ms": ping, "region": "eu-west-2"})
             await asyncio.sleep(0.05)
-        await wait_until(lambda: hub_b.presence(TOPIC)[0]["meta"].get("ping_ms") == 9, timeout=3,
-                         what="B to get the latest ping")
+        await wait_until(lambda: hub_b.presence(TOPIC)[0]["meta"].get("ping_ms") == 9, timeout=3, what="B to get the latest ping")
         await wait_until(lambda: len(shared) >= 2, timeout=1, what="the trailing update on the wire")
     finally:
         await spy.close()

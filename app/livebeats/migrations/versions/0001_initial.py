@@ -31,9 +31,7 @@ def upgrade() -> None:
         sa.Column("profile_url", sa.Text),
         sa.Column("tagline", sa.String(255), nullable=False),
         sa.Column("songs_count", sa.Integer, nullable=False, server_default="0"),
-        sa.Column(
-            "active_profile_user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="SET NULL")
-        ),
+        sa.Column("active_profile_user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="SET NULL")),
         *[column.copy() for column in timestamps],
     )
     op.create_index("users_email_lower_key", "users", [sa.text("lower(email)")], unique=True)
