@@ -444,10 +444,15 @@
     const username = body.dataset.profileUsername;
     const response = await fetch(`/${username}/songs/table`);
     if (response.redirected) { location.assign(response.url); return; }
-    if (!response.ok || username !== body.dataset.profileUsername || !$("songs")) return;
-    $("songs").innerHTML = await response.text();
-    const count = $("songs").querySelectorAll("tr[data-song-id]").length;
-    $("songs-count").textContent = `${count} song${count === 1 ? "" : "s"}`;
+    if (!response.ok) return;
+    const rows = await response.text();
+    // The page may have moved on while the table was on its way: look again after every await.
+    const tbody = $("songs");
+    if (!tbody || username !== body.dataset.profileUsername) return;
+    tbody.innerHTML = rows;
+    const count = tbody.querySelectorAll("tr[data-song-id]").length;
+    const counter = $("songs-count");
+    if (counter) counter.textContent = `${count} song${count === 1 ? "" : "s"}`;
     if (currentSong && currentSong.profile_id === viewedProfileId()) markSongs(currentSong);
   }
   function reorderRows(order) {
