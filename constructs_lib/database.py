@@ -44,6 +44,33 @@ def database_parameters(scope: Construct, id: str, *, provider: AwsProvider, nam
     )
 
 
+def postgres_security_group(
+    scope: Construct,
+    *,
+    provider: AwsProvider,
+    name: str,
+    description: str,
+    network: RegionalNetwork,
+    client_cidrs: Sequence[str],
+) -> SecurityGroup:
+    """A database's security group (``SecurityGroup`` in ``scope``): 5432 from ``client_cidrs`` only."""
+    group = SecurityGroup(
+        scope, "SecurityGroup", provider=provider, name=name, description=description, vpc_id=network.vpc.id, tags={"Name": name}
+    )
+    for index, cidr in enumerate(client_cidrs):
+        allow_tcp(
+            scope,
+            f"AppSubnetIngress{index}",
+            provider=provider,
+            group=group,
+            direction="in",
+            port=POSTGRES_PORT,
+            description=f"PostgreSQL from app subnet {cidr}",
+            cidr=cidr,
+        )
+    return group
+
+
 class PostgresDatabase(Construct):
     """RDS PostgreSQL: private, encrypted, backed up, storage autoscaling, TLS only.
 
@@ -78,26 +105,14 @@ class PostgresDatabase(Construct):
         self.database_name = database_name
         self._region = config.primary_region
         self._replica_regions = tuple(replica_regions)
-        self.security_group = SecurityGroup(
+        self.security_group = postgres_security_group(
             self,
-            "SecurityGroup",
             provider=provider,
             name=name,
             description="PostgreSQL, reachable only from the app subnets of both regions",
-            vpc_id=network.vpc.id,
-            tags={"Name": name},
+            network=network,
+            client_cidrs=client_cidrs,
         )
-        for index, cidr in enumerate(client_cidrs):
-            allow_tcp(
-                self,
-                f"AppSubnetIngress{index}",
-                provider=provider,
-                group=self.security_group,
-                direction="in",
-                port=POSTGRES_PORT,
-                description=f"PostgreSQL from app subnet {cidr}",
-                cidr=cidr,
-            )
         subnet_group = DbSubnetGroup(
             self,
             "SubnetGroup",

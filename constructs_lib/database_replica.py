@@ -11,14 +11,12 @@ from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
-from constructs_lib.database import EXPORTED_LOGS, POSTGRES_PORT, PostgresDatabase, database_parameters
+from constructs_lib.database import EXPORTED_LOGS, POSTGRES_PORT, PostgresDatabase, database_parameters, postgres_security_group
 from constructs_lib.logs import retained_log_group
 from constructs_lib.network import RegionalNetwork
 from constructs_lib.policy_checks import skip_check
-from constructs_lib.security_rules import allow_tcp
 
 
 def replica_identifier(project_name: str) -> str:
@@ -87,26 +85,14 @@ class CrossRegionReplica(Construct):
             "The default key policy (this account's IAM decides) is what RDS needs; no other account uses the key",
         )
         KmsAlias(self, "KeyAlias", provider=provider, name=f"alias/{identifier}", target_key_id=self.key.key_id)
-        self.security_group = SecurityGroup(
+        self.security_group = postgres_security_group(
             self,
-            "SecurityGroup",
             provider=provider,
             name=identifier,
             description="PostgreSQL replica, reachable only from the app subnets of both regions",
-            vpc_id=network.vpc.id,
-            tags={"Name": identifier},
+            network=network,
+            client_cidrs=client_cidrs,
         )
-        for index, cidr in enumerate(client_cidrs):
-            allow_tcp(
-                self,
-                f"AppSubnetIngress{index}",
-                provider=provider,
-                group=self.security_group,
-                direction="in",
-                port=POSTGRES_PORT,
-                description=f"PostgreSQL from app subnet {cidr}",
-                cidr=cidr,
-            )
         self.subnet_group = DbSubnetGroup(
             self,
             "SubnetGroup",
