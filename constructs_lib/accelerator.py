@@ -18,6 +18,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from constructs_lib.policy_checks import skip_check
+from constructs_lib.ports import HTTPS_PORT
 
 
 class GlobalAccelerator(Construct):
@@ -67,7 +68,7 @@ class GlobalAccelerator(Construct):
                 provider=provider,
                 listener_arn=listener.id,
                 endpoint_group_region=region,
-                health_check_protocol="HTTPS" if health_check_port == 443 else "HTTP",
+                health_check_protocol="HTTPS" if health_check_port == HTTPS_PORT else "HTTP",
                 health_check_port=health_check_port,
                 health_check_path=health_check_path,
                 health_check_interval_seconds=10,

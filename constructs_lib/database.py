@@ -16,10 +16,10 @@ from config import DeploymentConfig
 from constructs_lib.logs import retained_log_group
 from constructs_lib.network import RegionalNetwork
 from constructs_lib.policy_checks import skip_check
+from constructs_lib.ports import POSTGRES_PORT
 from constructs_lib.security_rules import allow_tcp
 from constructs_lib.write_once_secret import ephemeral_password, replica_arn, write_once_secret
 
-POSTGRES_PORT = 5432
 MASTER_USERNAME = "livebeats"
 EXPORTED_LOGS = ("postgresql", "upgrade")
 

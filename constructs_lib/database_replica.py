@@ -13,10 +13,11 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
-from constructs_lib.database import EXPORTED_LOGS, POSTGRES_PORT, PostgresDatabase, database_parameters, postgres_security_group
+from constructs_lib.database import EXPORTED_LOGS, PostgresDatabase, database_parameters, postgres_security_group
 from constructs_lib.logs import retained_log_group
 from constructs_lib.network import RegionalNetwork
 from constructs_lib.policy_checks import skip_check
+from constructs_lib.ports import POSTGRES_PORT
 
 
 def replica_identifier(project_name: str) -> str:

@@ -34,13 +34,11 @@ from constructs_lib.iam import Statement, service_role
 from constructs_lib.logs import retained_log_group
 from constructs_lib.network import ANYWHERE, RegionalNetwork
 from constructs_lib.policy_checks import skip_check
+from constructs_lib.ports import APP_PORT, HTTP_PORT, HTTPS_PORT
 from constructs_lib.security_rules import allow_tcp
 
 CONTAINER_NAME = "app"
-CONTAINER_PORT = 4000
 HEALTH_CHECK_PATH = "/signin"
-HTTP_PORT = 80
-HTTPS_PORT = 443
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 _HTTP_UNTIL_CERTIFICATES = (
     "HTTP only until PRIMARY_CERTIFICATE_ARN and SECONDARY_CERTIFICATE_ARN are set (the accelerator's DNS "
@@ -137,7 +135,7 @@ class LoadBalancedFargateService(Construct):
                         "name": CONTAINER_NAME,
                         "image": image_uri,
                         "essential": True,
-                        "portMappings": [{"containerPort": CONTAINER_PORT, "hostPort": CONTAINER_PORT, "protocol": "tcp"}],
+                        "portMappings": [{"containerPort": APP_PORT, "hostPort": APP_PORT, "protocol": "tcp"}],
                         "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
                         "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secrets.items())],
                         "logConfiguration": {
@@ -196,7 +194,7 @@ class LoadBalancedFargateService(Construct):
             provider=provider,
             group=self.load_balancer_security_group,
             direction="out",
-            port=CONTAINER_PORT,
+            port=APP_PORT,
             description="To the app port of the tasks",
             peer=self.task_security_group,
         )
@@ -206,7 +204,7 @@ class LoadBalancedFargateService(Construct):
             provider=provider,
             group=self.task_security_group,
             direction="in",
-            port=CONTAINER_PORT,
+            port=APP_PORT,
             description="The app port from the load balancer",
             peer=self.load_balancer_security_group,
         )
@@ -244,7 +242,7 @@ class LoadBalancedFargateService(Construct):
             "TargetGroup",
             provider=provider,
             name=f"{name}-app"[:32],
-            port=CONTAINER_PORT,
+            port=APP_PORT,
             protocol="HTTP",
             target_type="ip",
             vpc_id=network.vpc.id,
@@ -314,9 +312,7 @@ class LoadBalancedFargateService(Construct):
                 assign_public_ip=network.tasks_need_public_ip,
             ),
             load_balancer=[
-                EcsServiceLoadBalancer(
-                    target_group_arn=target_group.arn, container_name=CONTAINER_NAME, container_port=CONTAINER_PORT
-                )
+                EcsServiceLoadBalancer(target_group_arn=target_group.arn, container_name=CONTAINER_NAME, container_port=APP_PORT)
             ],
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
             deployment_minimum_healthy_percent=100,
@@ -338,7 +334,7 @@ class LoadBalancedFargateService(Construct):
                 self.service,
                 "CKV_AWS_333",
                 "NAT_MODE=none (the default, as the original): without a NAT gateway tasks reach ECR, Secrets "
-                "Manager and GitHub through a public IP; their security group admits only port 4000 from the "
+                f"Manager and GitHub through a public IP; their security group admits only port {APP_PORT} from the "
                 "load balancer. NAT_MODE=single or per_az keeps tasks private",
             )
         if config.autoscaling_enabled:

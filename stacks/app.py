@@ -10,12 +10,13 @@ from constructs import Construct
 from config import DeploymentConfig
 from constructs_lib.app_secrets import AppSecrets
 from constructs_lib.container_image import ContainerImage
-from constructs_lib.database import POSTGRES_PORT, PostgresDatabase
+from constructs_lib.database import PostgresDatabase
 from constructs_lib.database_replica import CrossRegionReplica
 from constructs_lib.fargate_service import LoadBalancedFargateService
 from constructs_lib.iam import Statement
 from constructs_lib.image_replication import replicate_image
 from constructs_lib.network import RegionalNetwork
+from constructs_lib.ports import POSTGRES_PORT
 from constructs_lib.songs_bucket import SongsBucket
 from stacks.base import RemoteStateStack
 
