@@ -71,6 +71,20 @@ def postgres_security_group(
     return group
 
 
+def isolated_subnet_group(
+    scope: Construct, *, provider: AwsProvider, name: str, description: str, network: RegionalNetwork
+) -> DbSubnetGroup:
+    """A database's subnet group (``SubnetGroup`` in ``scope``): the region's isolated subnets, no internet route."""
+    return DbSubnetGroup(
+        scope,
+        "SubnetGroup",
+        provider=provider,
+        name=name,
+        description=description,
+        subnet_ids=[subnet.id for subnet in network.isolated_subnets],
+    )
+
+
 class PostgresDatabase(Construct):
     """RDS PostgreSQL: private, encrypted, backed up, storage autoscaling, TLS only.
 
@@ -113,13 +127,12 @@ class PostgresDatabase(Construct):
             network=network,
             client_cidrs=client_cidrs,
         )
-        subnet_group = DbSubnetGroup(
+        subnet_group = isolated_subnet_group(
             self,
-            "SubnetGroup",
             provider=provider,
             name=name,
             description="Isolated subnets: no route to or from the internet",
-            subnet_ids=[subnet.id for subnet in network.isolated_subnets],
+            network=network,
         )
         parameters = database_parameters(
             self, "Parameters", provider=provider, name=name, engine_version=config.db_engine_version

@@ -7,13 +7,18 @@ from collections.abc import Sequence
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup
-from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
-from constructs_lib.database import EXPORTED_LOGS, PostgresDatabase, database_parameters, postgres_security_group
+from constructs_lib.database import (
+    EXPORTED_LOGS,
+    PostgresDatabase,
+    database_parameters,
+    isolated_subnet_group,
+    postgres_security_group,
+)
 from constructs_lib.logs import retained_log_group
 from constructs_lib.network import RegionalNetwork
 from constructs_lib.policy_checks import skip_check
@@ -94,13 +99,12 @@ class CrossRegionReplica(Construct):
             network=network,
             client_cidrs=client_cidrs,
         )
-        self.subnet_group = DbSubnetGroup(
+        self.subnet_group = isolated_subnet_group(
             self,
-            "SubnetGroup",
             provider=provider,
             name=identifier,
             description="Isolated subnets of the secondary region: no route to or from the internet",
-            subnet_ids=[subnet.id for subnet in network.isolated_subnets],
+            network=network,
         )
         parameters: DbParameterGroup = database_parameters(
             self, "Parameters", provider=provider, name=identifier, engine_version=engine_version
