@@ -1,13 +1,13 @@
-"""Remote state: every stack but ``bootstrap`` keeps its state in the S3 state bucket."""
+"""Remote state: every stack keeps its state in the S3 state bucket, ``bootstrap`` too once the bucket exists."""
 
 from __future__ import annotations
 
 from cdktf import S3Backend, TerraformStack
 
-from config import DeploymentConfig
 
-
-def use_s3_backend(stack: TerraformStack, *, config: DeploymentConfig, stack_name: str) -> S3Backend:
+def use_s3_backend(
+    stack: TerraformStack, *, bucket: str, region: str, project_name: str, stack_name: str, use_path_style: bool
+) -> S3Backend:
     """One key per stack, encrypted, locked by Terraform's native S3 lock file (Terraform >= 1.10).
 
     cdktf 0.21's ``S3Backend`` has no ``use_lockfile`` argument, so it is set as an
@@ -16,11 +16,11 @@ def use_s3_backend(stack: TerraformStack, *, config: DeploymentConfig, stack_nam
     """
     backend = S3Backend(
         stack,
-        bucket=config.state_bucket,
-        key=f"{config.project_name}/{stack_name}.tfstate",
-        region=config.primary_region,
+        bucket=bucket,
+        key=f"{project_name}/{stack_name}.tfstate",
+        region=region,
         encrypt=True,
-        use_path_style=config.s3_use_path_style or None,
+        use_path_style=use_path_style or None,
     )
     stack.add_override("terraform.backend.s3.use_lockfile", True)
     return backend

@@ -5,10 +5,8 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
-from config import DeploymentConfig
 
-
-def regional_provider(scope: Construct, *, alias: str, region: str, config: DeploymentConfig) -> AwsProvider:
+def regional_provider(scope: Construct, *, alias: str, region: str, project_name: str, s3_use_path_style: bool) -> AwsProvider:
     """An aliased AWS provider with the project's default tags.
 
     Endpoints are never set here: the provider honours ``AWS_ENDPOINT_URL`` from
@@ -19,6 +17,6 @@ def regional_provider(scope: Construct, *, alias: str, region: str, config: Depl
         f"Aws{alias.title().replace('_', '')}",
         alias=alias,
         region=region,
-        s3_use_path_style=config.s3_use_path_style or None,
-        default_tags=[AwsProviderDefaultTags(tags={"Project": config.project_name, "ManagedBy": "cdktf"})],
+        s3_use_path_style=s3_use_path_style or None,
+        default_tags=[AwsProviderDefaultTags(tags={"Project": project_name, "ManagedBy": "cdktf"})],
     )

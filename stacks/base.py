@@ -17,10 +17,33 @@ class RemoteStateStack(TerraformStack):
     def __init__(self, scope: Construct, id: str, *, config: DeploymentConfig) -> None:
         super().__init__(scope, id)
         self.config = config
-        use_s3_backend(self, config=config, stack_name=id)
+        state_backend(self, config=config)
 
     def primary_provider(self) -> AwsProvider:
-        return regional_provider(self, alias="primary", region=self.config.primary_region, config=self.config)
+        return aws_provider(self, alias="primary", region=self.config.primary_region, config=self.config)
 
     def secondary_provider(self) -> AwsProvider:
-        return regional_provider(self, alias="secondary", region=self.config.secondary_region, config=self.config)
+        return aws_provider(self, alias="secondary", region=self.config.secondary_region, config=self.config)
+
+
+def state_backend(stack: TerraformStack, *, config: DeploymentConfig) -> None:
+    """The state bucket's backend for ``stack``, under the stack's own key."""
+    use_s3_backend(
+        stack,
+        bucket=config.state_bucket,
+        region=config.primary_region,
+        project_name=config.project_name,
+        stack_name=stack.node.id,
+        use_path_style=config.s3_use_path_style,
+    )
+
+
+def aws_provider(scope: Construct, *, alias: str, region: str, config: DeploymentConfig) -> AwsProvider:
+    """The project's AWS provider for ``region``, as every stack configures it."""
+    return regional_provider(
+        scope,
+        alias=alias,
+        region=region,
+        project_name=config.project_name,
+        s3_use_path_style=config.s3_use_path_style,
+    )

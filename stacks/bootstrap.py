@@ -6,10 +6,9 @@ from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from config import DeploymentConfig
-from constructs_lib.backend import use_s3_backend
 from constructs_lib.policy_checks import skip_check
 from constructs_lib.private_bucket import PrivateBucket
-from constructs_lib.providers import regional_provider
+from stacks.base import aws_provider, state_backend
 
 
 class BootstrapStack(TerraformStack):
@@ -24,8 +23,8 @@ class BootstrapStack(TerraformStack):
 
     def __init__(self, scope: Construct, id: str, *, config: DeploymentConfig) -> None:
         super().__init__(scope, id)
-        use_s3_backend(self, config=config, stack_name=id)
-        provider = regional_provider(self, alias="primary", region=config.primary_region, config=config)
+        state_backend(self, config=config)
+        provider = aws_provider(self, alias="primary", region=config.primary_region, config=config)
         self.state = PrivateBucket(
             self, "StateBucket", provider=provider, bucket=config.state_bucket, versioned=True, force_destroy=config.throwaway
         )

@@ -11,8 +11,7 @@ from constructs import Construct
 from config import DeploymentConfig
 from constructs_lib.accelerator import GlobalAccelerator
 from constructs_lib.fargate_service import HEALTH_CHECK_PATH
-from constructs_lib.providers import regional_provider
-from stacks.base import RemoteStateStack
+from stacks.base import RemoteStateStack, aws_provider
 
 
 class RoutingStack(RemoteStateStack):
@@ -28,7 +27,7 @@ class RoutingStack(RemoteStateStack):
         ports: Sequence[int],
     ) -> None:
         super().__init__(scope, id, config=config)
-        provider = regional_provider(self, alias="global_accelerator", region=config.global_accelerator_region, config=config)
+        provider = aws_provider(self, alias="global_accelerator", region=config.global_accelerator_region, config=config)
         self.accelerator = GlobalAccelerator(
             self,
             "Accelerator",
