@@ -49,13 +49,12 @@ def build_app(config: DeploymentConfig, *, outdir: str | None = None) -> App:
         replica=database.replica,
         app_directory=APP_DIRECTORY,
     )
-    primary_service = app_stack.services[config.primary_region]
     RoutingStack(
         app,
         "routing",
         config=config,
-        load_balancers={region: service.load_balancer for region, service in app_stack.services.items()},
-        ports=primary_service.listener_ports,
+        load_balancers=app_stack.load_balancers,
+        ports=app_stack.load_balancers[config.primary_region].listener_ports,
     )
     return app
 

@@ -12,9 +12,11 @@ from constructs_lib.app_secrets import AppSecrets
 from constructs_lib.container_image import ContainerImage
 from constructs_lib.database import PostgresDatabase
 from constructs_lib.database_replica import CrossRegionReplica
-from constructs_lib.fargate_service import LoadBalancedFargateService
+from constructs_lib.ecs_cluster import ecs_cluster
+from constructs_lib.fargate_service import FargateService
 from constructs_lib.iam import Statement
 from constructs_lib.image_replication import replicate_image
+from constructs_lib.load_balancer import ApplicationLoadBalancer
 from constructs_lib.network import RegionalNetwork
 from constructs_lib.ports import POSTGRES_PORT
 from constructs_lib.songs_bucket import SongsBucket
@@ -80,7 +82,8 @@ class AppStack(RemoteStateStack):
                 region=config.secondary_region,
             )
         database_hosts = [database.address] if replica is None else [database.address, replica.address]
-        self.services: dict[str, LoadBalancedFargateService] = {}
+        self.load_balancers: dict[str, ApplicationLoadBalancer] = {}
+        self.services: dict[str, FargateService] = {}
         for role, region, provider, network, certificate in (
             ("primary", config.primary_region, primary_provider, primary_network, config.primary_certificate_arn),
             ("secondary", config.secondary_region, secondary_provider, secondary_network, config.secondary_certificate_arn),
@@ -128,21 +131,40 @@ class AppStack(RemoteStateStack):
                 environment["APP_HOSTNAME"] = config.app_hostname
             if config.https_enabled:
                 environment["SECURE_COOKIES"] = "true"
-            self.services[region] = LoadBalancedFargateService(
-                self,
-                f"{role.title()}Service",
+            # One scope per region holds its cluster, load balancer and service:
+            # the addresses they were first deployed at (app/PrimaryService/...).
+            region_scope = Construct(self, f"{role.title()}Service")
+            name = f"{prefix}-{role}"
+            self.load_balancers[region] = ApplicationLoadBalancer(
+                region_scope,
                 provider=provider,
-                config=config,
-                name=f"{prefix}-{role}",
+                name=name,
                 network=network,
+                certificate_arn=certificate,
+                deletion_protection=not config.throwaway,
+            )
+            self.services[region] = FargateService(
+                region_scope,
+                provider=provider,
+                name=name,
+                cluster=ecs_cluster(
+                    region_scope, "Cluster", provider=provider, name=name, container_insights=config.container_insights
+                ),
+                network=network,
+                load_balancer=self.load_balancers[region],
                 image_uri=image_uri,
                 image_repository_arn=image_repository_arn,
                 environment=environment,
                 secrets=secrets,
                 secret_arns=list(secrets.values()),
                 task_statements=task_statements,
-                certificate_arn=certificate,
+                cpu=config.task_cpu,
+                memory=config.task_memory,
+                cpu_architecture=config.cpu_architecture,
+                desired_count=config.desired_count,
+                autoscaling_max_count=config.max_count if config.autoscaling_enabled else None,
+                log_retention_days=config.log_retention_days,
             )
-            TerraformOutput(self, f"{role}_load_balancer_dns_name", value=self.services[region].load_balancer.dns_name)
+            TerraformOutput(self, f"{role}_load_balancer_dns_name", value=self.load_balancers[region].dns_name)
         TerraformOutput(self, "github_client_id_secret_arn", value=self.secrets.github_client_id_arn)
         TerraformOutput(self, "github_client_secret_secret_arn", value=self.secrets.github_client_secret_arn)

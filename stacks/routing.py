@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from cdktf import TerraformOutput
-from cdktf_cdktf_provider_aws.lb import Lb
 from constructs import Construct
 
 from config import DeploymentConfig
 from constructs_lib.accelerator import GlobalAccelerator
-from constructs_lib.fargate_service import HEALTH_CHECK_PATH
+from constructs_lib.load_balancer import HEALTH_CHECK_PATH, ApplicationLoadBalancer
 from stacks.base import RemoteStateStack, aws_provider
 
 
@@ -23,7 +22,7 @@ class RoutingStack(RemoteStateStack):
         id: str,
         *,
         config: DeploymentConfig,
-        load_balancers: Mapping[str, Lb],
+        load_balancers: Mapping[str, ApplicationLoadBalancer],
         ports: Sequence[int],
     ) -> None:
         super().__init__(scope, id, config=config)
