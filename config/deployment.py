@@ -1,4 +1,4 @@
-"""The one typed configuration object every stack and construct receives.
+"""The one typed configuration object every stack receives; stacks pass each construct the values it uses.
 
 Built once at the top (``main.py``) from the environment and the ``context`` of
 ``cdktf.json``; validated before any stack exists, so a bad value is reported as
@@ -186,6 +186,11 @@ class DeploymentConfig:
     @property
     def autoscaling_enabled(self) -> bool:
         return self.max_count > self.desired_count
+
+    @property
+    def secret_recovery_window_days(self) -> int:
+        """How long a deleted secret can be restored: Secrets Manager's shortest window, none when THROWAWAY."""
+        return 0 if self.throwaway else 7
 
     @property
     def global_accelerator_region(self) -> str:

@@ -12,7 +12,6 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
-from config import DeploymentConfig
 from constructs_lib.logs import retained_log_group
 from constructs_lib.network import RegionalNetwork
 from constructs_lib.policy_checks import skip_check
@@ -91,11 +90,10 @@ class PostgresDatabase(Construct):
     The deployment owns the master password: an ephemeral random password goes
     to the write-only ``password_wo`` and, in the same apply, into a write-once
     credentials secret (JSON ``username``/``password``), so it is in no plan or
-    state. Not ``manage_master_user_password``: RDS would rotate that secret
-    every 7 days under running tasks (ECS injects secrets only at start), and RDS
-    cannot create a read replica of an instance whose master password it manages
-    (RDS User Guide, "Password management with Amazon RDS and AWS Secrets
-    Manager", limitations), which a cross-region replica needs. The app reads the
+    state. Not ``manage_master_user_password``: RDS cannot create a read replica
+    of an instance whose master password it manages (RDS User Guide, "Password
+    management with Amazon RDS and AWS Secrets Manager", limitations), which a
+    cross-region replica needs. The app reads the
     secret whenever it opens a connection, so an operator's rotation
     (``ALTER USER`` or ``modify-db-instance``, then ``put-secret-value``) needs no
     restart. Only the app subnets of both regions may connect, on 5432.
@@ -107,17 +105,28 @@ class PostgresDatabase(Construct):
         id: str,
         *,
         provider: AwsProvider,
-        config: DeploymentConfig,
+        region: str,
+        project_name: str,
         network: RegionalNetwork,
         client_cidrs: Sequence[str],
+        engine_version: str,
+        instance_class: str,
+        allocated_storage: int,
+        max_allocated_storage: int,
+        backup_retention_days: int,
+        multi_az: bool,
+        log_retention_days: int,
+        deletion_protection: bool,
+        final_snapshot: bool,
+        secret_recovery_window_days: int,
         replica_regions: Sequence[str] = (),
         database_name: str = "livebeats",
     ) -> None:
-        """replica_regions: regions the credentials secret is replicated to (DB_REPLICA's secondary)."""
+        """region: the provider's; replica_regions: where the credentials secret is replicated (DB_REPLICA's secondary)."""
         super().__init__(scope, id)
-        name = f"{config.project_name}-db"
+        name = f"{project_name}-db"
         self.database_name = database_name
-        self._region = config.primary_region
+        self._region = region
         self._replica_regions = tuple(replica_regions)
         self.security_group = postgres_security_group(
             self,
@@ -134,9 +143,7 @@ class PostgresDatabase(Construct):
             description="Isolated subnets: no route to or from the internet",
             network=network,
         )
-        parameters = database_parameters(
-            self, "Parameters", provider=provider, name=name, engine_version=config.db_engine_version
-        )
+        parameters = database_parameters(self, "Parameters", provider=provider, name=name, engine_version=engine_version)
         # RDS creates the log groups it exports to without a retention (kept
         # forever); created here first, they have one.
         log_groups = [
@@ -145,7 +152,7 @@ class PostgresDatabase(Construct):
                 f"{log.title()}Logs",
                 provider=provider,
                 name=f"/aws/rds/instance/{name}/{log}",
-                retention_days=config.log_retention_days,
+                retention_days=log_retention_days,
             )
             for log in EXPORTED_LOGS
         ]
@@ -154,10 +161,10 @@ class PostgresDatabase(Construct):
             self,
             "Credentials",
             provider=provider,
-            name_prefix=f"{config.project_name}/database-credentials-",
+            name_prefix=f"{project_name}/database-credentials-",
             description="Live Beats database master credentials (JSON username, password); generated at the first deploy",
             initial_value=f'${{jsonencode({{"username" = "{MASTER_USERNAME}", "password" = {password}}})}}',
-            recovery_window_days=0 if config.throwaway else 7,
+            recovery_window_days=secret_recovery_window_days,
             replica_regions=replica_regions,
             rotation_note=(
                 "Rotated by the operator (ALTER USER or modify-db-instance, then put-secret-value): the app reads "
@@ -170,11 +177,11 @@ class PostgresDatabase(Construct):
             provider=provider,
             identifier=name,
             engine="postgres",
-            engine_version=config.db_engine_version,
+            engine_version=engine_version,
             auto_minor_version_upgrade=True,
-            instance_class=config.db_instance_class,
-            allocated_storage=config.db_allocated_storage,
-            max_allocated_storage=config.db_max_allocated_storage,
+            instance_class=instance_class,
+            allocated_storage=allocated_storage,
+            max_allocated_storage=max_allocated_storage,
             storage_type="gp3",
             storage_encrypted=True,
             allow_major_version_upgrade=True,
@@ -187,34 +194,32 @@ class PostgresDatabase(Construct):
             parameter_group_name=parameters.name,
             vpc_security_group_ids=[self.security_group.id],
             publicly_accessible=False,
-            backup_retention_period=config.db_backup_retention_days,
-            multi_az=config.db_multi_az,
+            backup_retention_period=backup_retention_days,
+            multi_az=multi_az,
             copy_tags_to_snapshot=True,
-            deletion_protection=not config.throwaway,
-            skip_final_snapshot=config.throwaway,
+            deletion_protection=deletion_protection,
+            skip_final_snapshot=not final_snapshot,
             # Unique per instance (its creation time, kept by ignore_changes): a
             # fixed name would make destroy, deploy, destroy fail on the first snapshot.
-            final_snapshot_identifier=None
-            if config.throwaway
-            else f'{name}-final-${{formatdate("YYYYMMDDhhmmss", timestamp())}}',
+            final_snapshot_identifier=f'{name}-final-${{formatdate("YYYYMMDDhhmmss", timestamp())}}' if final_snapshot else None,
             iam_database_authentication_enabled=True,
             enabled_cloudwatch_logs_exports=list(EXPORTED_LOGS),
             tags={"Name": name},
             depends_on=log_groups,
             lifecycle=TerraformResourceLifecycle(ignore_changes=["final_snapshot_identifier"]),
         )
-        self._accepted_findings(config)
+        self._accepted_findings(multi_az=multi_az, deletion_protection=deletion_protection)
 
-    def _accepted_findings(self, config: DeploymentConfig) -> None:
+    def _accepted_findings(self, *, multi_az: bool, deletion_protection: bool) -> None:
         """The policy-scan findings this database is accepted with, and why."""
-        if not config.db_multi_az:
+        if not multi_az:
             skip_check(
                 self.instance,
                 "CKV_AWS_157",
                 "Single zone by default, as the original, for cost: automated backups restore it elsewhere; "
                 "DB_MULTI_AZ=true adds a standby with automatic failover",
             )
-        if config.throwaway:
+        if not deletion_protection:
             skip_check(self.instance, "CKV_AWS_293", "THROWAWAY=true: a disposable environment is destroyed by design")
         skip_check(
             self.instance,

@@ -57,7 +57,7 @@ class AppStack(RemoteStateStack):
             provider=primary_provider,
             region=config.primary_region,
             name_prefix=prefix,
-            recovery_window_days=0 if config.throwaway else 7,
+            recovery_window_days=config.secret_recovery_window_days,
             replica_regions=replica_regions,
         )
         self.songs = SongsBucket(self, "Songs", provider=primary_provider, name_prefix=prefix, force_destroy=config.throwaway)
