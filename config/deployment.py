@@ -198,9 +198,10 @@ class DeploymentConfig:
 
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:
-        """(environment name, default as written in the README, meaning) of every setting.
+        """(environment name, default as a user would set it or ``unset``, meaning) of every setting.
 
-        tools/config_tables.py writes README.md's configuration table from it.
+        The rows of README.md's deployment settings table, which tools/config_tables.py
+        writes, so the README cannot drift from these fields.
         """
         return [(f.metadata["env"], _written(f.default), f.metadata["doc"]) for f in fields(cls)]
 

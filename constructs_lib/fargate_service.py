@@ -229,7 +229,7 @@ class FargateService:
             "TasksOut",
             provider=provider,
             security_group_id=group.id,
-            description="HTTPS to AWS APIs and GitHub, PostgreSQL over the peering",
+            description="All traffic to any IPv4 address (AWS APIs and GitHub over HTTPS, PostgreSQL in both VPCs)",
             ip_protocol="-1",
             cidr_ipv4=ANYWHERE,
         )
