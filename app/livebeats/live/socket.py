@@ -3,7 +3,9 @@
 Every page opens `/live?profile=<id of the profile shown>`. The connection
 subscribes to that profile (song list changes, who is listening), to the
 profile its user listens to (what plays, from which second), to the user's own
-topic (other tabs switching profile, sign-out) and to "active_users".
+topic (other tabs switching profile, sign-out) and to "active_users". In-app
+navigation keeps the socket: the page sends `{"type": "view", "profile": <id or
+null>}` and the connection watches that profile instead.
 
 Bad input never kills the connection: a malformed or unknown message gets an
 `error` reply and the socket keeps serving. A browser may hold at most
@@ -37,10 +39,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livebeats.accounts.sessions import session_key
 from livebeats.clock import utc_now
-from livebeats.errors import DATABASE_UNAVAILABLE, InvalidInput, UserError
+from livebeats.errors import DATABASE_UNAVAILABLE, InvalidInput, NotFound, UserError
 from livebeats.files.tokens import FileTokens
 from livebeats.live.transport import FRAME_WRITER, FrameWriter, text_frame
-from livebeats.models import SongStatus
+from livebeats.models import SongStatus, User
 from livebeats.playback.service import NowPlaying, active_users
 from livebeats.realtime import Client
 from livebeats.realtime.client import Outgoing
@@ -104,6 +106,18 @@ def positive_int(message: dict[str, Any], field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
         raise InvalidInput(f"'{field}' must be a non-negative integer.")
     return value
+
+
+def optional_id(message: dict[str, Any], field: str) -> int | None:
+    """`positive_int`, or None when the field is null: "no profile"."""
+    if message.get(field) is None:
+        if field not in message:
+            raise InvalidInput(f"'{field}' must be a non-negative integer or null.")
+        return None
+    try:
+        return positive_int(message, field)
+    except InvalidInput:
+        raise InvalidInput(f"'{field}' must be a non-negative integer or null.") from None
 
 
 def to_json(message: dict[str, Any]) -> str:
@@ -446,6 +460,9 @@ class LiveConnection:
                 "active_users": users,
             }
         )
+        await self.send_viewed_listeners()
+
+    async def send_viewed_listeners(self) -> None:
         if self.viewed_profile_id is not None:
             users = self.hub.presence(f"profile:{self.viewed_profile_id}", may_lag=True)
             await self.send(listeners_message(self.viewed_profile_id, users, len(users)))
@@ -584,6 +601,8 @@ class LiveConnection:
         elif kind == "ended":
             if self.listening_profile_id is not None:
                 await playback.auto_advance(self.listening_profile_id, positive_int(message, "song_id"))
+        elif kind == "view":
+            await self._view(optional_id(message, "profile"))
         elif kind == "listen":
             await self.services.accounts.set_listening(self.user_id, positive_int(message, "profile_id"))
         elif kind == "stop_listening":
@@ -608,6 +627,23 @@ class LiveConnection:
             client=self.client,
             meta={"ping_ms": round(rtt), "region": region},
         )
+
+    async def _view(self, profile_id: int | None) -> None:
+        """The page moved to another profile (in-app navigation): watch it instead, on the same socket.
+
+        As on connect: subscribe first, then send the profile's listeners, so no change falls in between.
+        """
+        if profile_id is not None:
+            async with self.services.sessions() as session:
+                if await session.get(User, profile_id) is None:
+                    raise NotFound("That profile no longer exists.")
+        previous = self.viewed_profile_id
+        if previous is not None and previous not in (profile_id, self.listening_profile_id):
+            self.hub.detach(self.client, f"profile:{previous}")
+        self.viewed_profile_id = profile_id
+        if profile_id is not None:
+            self.hub.attach(self.client, f"profile:{profile_id}")
+        await self.send_viewed_listeners()
 
     async def _listen_to(self, profile_id: int) -> None:
         self.listening_profile_id = profile_id
