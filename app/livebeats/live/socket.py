@@ -30,7 +30,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 import sqlalchemy.exc
@@ -46,17 +46,12 @@ from livebeats.models import SongStatus, User
 from livebeats.playback.service import NowPlaying, active_users
 from livebeats.realtime import Client
 from livebeats.realtime.client import Outgoing
-from livebeats.web import services
-
-if TYPE_CHECKING:
-    from livebeats.app import Services
+from livebeats.realtime.topics import ACTIVE_USERS, LISTENERS_SHOWN, profile_topic, user_topic
+from livebeats.services import Services, services
 
 logger = logging.getLogger(__name__)
 
 OUTBOX_SIZE = 256
-LISTENERS_SHOWN = 20
-ACTIVE_USERS_INTERVAL = 1.0
-"""Least seconds between two "active users" lists sent to the pages of one node (newest wins)."""
 CONNECT_READS_GATHER = 0.02
 """Seconds a connect-time read waits for other connects to share it, when connects are arriving in a burst."""
 BURST = 0.2
@@ -390,10 +385,10 @@ class LiveConnection:
         self.allowance_at = time.monotonic()
 
     async def run(self) -> None:
-        self.hub.attach(self.client, f"user:{self.user_id}")
-        self.hub.attach(self.client, "active_users")
+        self.hub.attach(self.client, user_topic(self.user_id))
+        self.hub.attach(self.client, ACTIVE_USERS)
         if self.viewed_profile_id is not None:
-            self.hub.attach(self.client, f"profile:{self.viewed_profile_id}")
+            self.hub.attach(self.client, profile_topic(self.viewed_profile_id))
         if self.listening_profile_id is not None:
             await self._listen_to(self.listening_profile_id)
         try:
@@ -418,7 +413,7 @@ class LiveConnection:
             await self.close(TRY_AGAIN_LATER, DATABASE_DOWN)
         finally:
             if self.listening_profile_id is not None:
-                await self.hub.untrack(topic=f"profile:{self.listening_profile_id}", client=self.client)
+                await self.hub.untrack(topic=profile_topic(self.listening_profile_id), client=self.client)
             self.hub.detach_all(self.client)
             self.client.close()
 
@@ -464,7 +459,7 @@ class LiveConnection:
 
     async def send_viewed_listeners(self) -> None:
         if self.viewed_profile_id is not None:
-            users = self.hub.presence(f"profile:{self.viewed_profile_id}", may_lag=True)
+            users = self.hub.presence(profile_topic(self.viewed_profile_id), may_lag=True)
             await self.send(listeners_message(self.viewed_profile_id, users, len(users)))
 
     # -- hub → browser ---------------------------------------------------------------
@@ -498,7 +493,7 @@ class LiveConnection:
         if kind == "playback":
             return self.shared.playback_frame(item)
         if kind == "presence":
-            if message.get("topic") != f"profile:{self.viewed_profile_id}":
+            if self.viewed_profile_id is None or message.get("topic") != profile_topic(self.viewed_profile_id):
                 return b""
             return self.shared.frame(item, lambda event: self.shared.rendered(event, self._listeners_text))
         if kind in {"listening", "signed_out", "resync"}:
@@ -511,7 +506,7 @@ class LiveConnection:
         if kind == "playback":
             await self.send_text(self.shared.playback_text(item))
         elif kind == "presence":
-            if message.get("topic") == f"profile:{self.viewed_profile_id}":
+            if self.viewed_profile_id is not None and message.get("topic") == profile_topic(self.viewed_profile_id):
                 await self.send_text(self.shared.rendered(item, self._listeners_text))
         elif kind == "listening":
             await self._switch_listening(message.get("profile_id"))
@@ -623,7 +618,7 @@ class LiveConnection:
         if self.listening_profile_id is None:
             return
         await self.hub.update_meta(
-            topic=f"profile:{self.listening_profile_id}",
+            topic=profile_topic(self.listening_profile_id),
             client=self.client,
             meta={"ping_ms": round(rtt), "region": region},
         )
@@ -639,15 +634,15 @@ class LiveConnection:
                     raise NotFound("That profile no longer exists.")
         previous = self.viewed_profile_id
         if previous is not None and previous not in (profile_id, self.listening_profile_id):
-            self.hub.detach(self.client, f"profile:{previous}")
+            self.hub.detach(self.client, profile_topic(previous))
         self.viewed_profile_id = profile_id
         if profile_id is not None:
-            self.hub.attach(self.client, f"profile:{profile_id}")
+            self.hub.attach(self.client, profile_topic(profile_id))
         await self.send_viewed_listeners()
 
     async def _listen_to(self, profile_id: int) -> None:
         self.listening_profile_id = profile_id
-        topic = f"profile:{profile_id}"
+        topic = profile_topic(profile_id)
         self.hub.attach(self.client, topic)
         await self.hub.track(topic=topic, client=self.client, user=self.user_info)
 
@@ -656,9 +651,9 @@ class LiveConnection:
         previous = self.listening_profile_id
         if previous != profile_id:
             if previous is not None:
-                await self.hub.untrack(topic=f"profile:{previous}", client=self.client)
+                await self.hub.untrack(topic=profile_topic(previous), client=self.client)
                 if previous != self.viewed_profile_id:
-                    self.hub.detach(self.client, f"profile:{previous}")
+                    self.hub.detach(self.client, profile_topic(previous))
             self.listening_profile_id = None
             if profile_id is not None:
                 await self._listen_to(profile_id)
