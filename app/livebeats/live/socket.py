@@ -79,6 +79,7 @@ DATABASE_DOWN = "The server cannot reach its database right now; try again in a 
 
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
+Rendered = TypeVar("Rendered")
 
 
 def origin_allowed(origin: str | None, app_hostname: str | None, host: str | None) -> bool:
@@ -115,7 +116,7 @@ def optional_id(message: dict[str, Any], field: str) -> int | None:
         raise InvalidInput(f"'{field}' must be a non-negative integer or null.") from None
 
 
-def to_json(message: dict[str, Any]) -> str:
+def to_json(message: object) -> str:
     return json.dumps(message, separators=(",", ":"))
 
 
@@ -222,7 +223,8 @@ class SessionChecks:
         state = websocket.app.state
         if not hasattr(state, "live_session_checks"):
             state.live_session_checks = SessionChecks(services(websocket).browser_sessions.users)
-        return state.live_session_checks
+        checks: SessionChecks = state.live_session_checks
+        return checks
 
     async def user(self, user_id: int, session_id: str) -> Any:
         """The session's user if the session is live, else None."""
@@ -277,15 +279,16 @@ class SharedWork:
         state = websocket.app.state
         if not hasattr(state, "live_shared_work"):
             state.live_shared_work = SharedWork(services(websocket))
-        return state.live_shared_work
+        shared: SharedWork = state.live_shared_work
+        return shared
 
     async def _active_users(self, _key: None) -> list[dict[str, Any]]:
         async with self._sessions() as session:
             return await active_users(session)
 
-    def rendered(self, item: Outgoing, render: Callable[[dict[str, Any]], Any]) -> Any:
+    def rendered(self, item: Outgoing, render: Callable[[dict[str, Any]], Rendered]) -> Rendered:
         """`render(item.message)`, computed by the first connection to send this event."""
-        done = self._rendered.get(item)
+        done: Rendered | None = self._rendered.get(item)
         if done is None:
             done = self._rendered[item] = render(item.message)
             if len(self._rendered) > RENDERED_EVENTS_KEPT:
@@ -326,7 +329,7 @@ class SharedWork:
         song = message["song"]
         now_playing = NowPlaying.from_event(song) if song else None
         player = player_song(self.file_tokens, now_playing)
-        if now_playing is None or now_playing.status != SongStatus.PLAYING:
+        if now_playing is None or player is None or now_playing.status != SongStatus.PLAYING:
             return to_json({"type": "playback", "profile_id": message.get("profile_id"), "song": player}), None, ""
         text = to_json({"type": "playback", "profile_id": message.get("profile_id"), "song": {**player, "elapsed": ELAPSED_SLOT}})
         head, _, tail = text.partition(to_json(ELAPSED_SLOT))
@@ -345,7 +348,8 @@ class OpenSockets:
         state = websocket.app.state
         if not hasattr(state, "live_open_sockets"):
             state.live_open_sockets = OpenSockets()
-        return state.live_open_sockets
+        open_sockets: OpenSockets = state.live_open_sockets
+        return open_sockets
 
     def admit(self, user_id: int, session: str) -> str | None:
         """Count one more socket, or say (as a close reason, under 123 bytes) why not."""
@@ -478,13 +482,14 @@ class LiveConnection:
         stop the fan-out to every connection after this one; `_deliver` meets
         it again in this connection's own task.
         """
-        if self.send_lock.locked():
+        frames = self.frames
+        if frames is None or self.send_lock.locked():
             return False
         try:
             frame = self._frame(item)
         except Exception:  # noqa: BLE001 - `_deliver` meets it again, in this connection's task
             return False
-        return frame is not None and (not frame or self.frames.write(frame))
+        return frame is not None and (not frame or frames.write(frame))
 
     def _frame(self, item: Outgoing) -> bytes | None:
         """What `_deliver` would send, as a frame; b"" when it sends nothing, None when it must wait."""
