@@ -8,11 +8,9 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -26,13 +24,15 @@ from livebeats.accounts.sessions import SESSION_MAX_AGE, BrowserSessions
 from livebeats.db import DatabaseConnector, create_engine, create_session_factory, open_database
 from livebeats.errors import DATABASE_UNAVAILABLE
 from livebeats.files import routes as file_routes
-from livebeats.files.storage import Storage, create_storage
+from livebeats.files.storage import create_storage
 from livebeats.files.tokens import FileTokens
 from livebeats.live import socket as live_routes
 from livebeats.playback.service import Playback
 from livebeats.realtime import RealtimeHub
+from livebeats.realtime.topics import ACTIVE_USERS, ACTIVE_USERS_INTERVAL, LISTENERS_SHOWN
 from livebeats.request_limits import RequestBodyLimit
 from livebeats.security_headers import SecurityHeaders
+from livebeats.services import Services
 from livebeats.settings import Settings
 from livebeats.songs import routes as song_routes
 from livebeats.songs.cleaner import Cleaner
@@ -40,23 +40,6 @@ from livebeats.songs.service import Songs
 from livebeats.unavailable import database_unavailable
 
 GITHUB_TIMEOUT = httpx.Timeout(10.0)
-
-
-@dataclass
-class Services:
-    """Everything a request handler may need, created once per process in the lifespan."""
-
-    settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
-    hub: RealtimeHub
-    storage: Storage
-    file_tokens: FileTokens
-    github: GitHubOAuth
-    accounts: Accounts
-    browser_sessions: BrowserSessions
-    playback: Playback
-    songs: Songs
-    cleaner: Cleaner
 
 
 def node_id() -> str:
@@ -82,8 +65,8 @@ def create_app(settings: Settings) -> Starlette:
             database.connect,
             node_id=node_id(),
             region=settings.aws_region,
-            presence_list_limit=live_routes.LISTENERS_SHOWN,
-            latest_wins={"active_users": live_routes.ACTIVE_USERS_INTERVAL},
+            presence_list_limit=LISTENERS_SHOWN,
+            latest_wins={ACTIVE_USERS: ACTIVE_USERS_INTERVAL},
         )
         storage = create_storage(settings)
         async with httpx.AsyncClient(timeout=GITHUB_TIMEOUT) as http:

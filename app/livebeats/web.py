@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from livebeats.models import User
+from livebeats.services import services as services  # re-exported: the route modules take it from here
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -40,10 +41,6 @@ def csrf_valid(request: Request, supplied: object) -> bool:
     """Whether a form's token matches the session's; a file posted in its place never does."""
     expected = request.session.get("csrf")
     return bool(expected and isinstance(supplied, str) and supplied and secrets.compare_digest(expected, supplied))
-
-
-def services(connection: HTTPConnection) -> Any:
-    return connection.app.state.services
 
 
 async def current_user(connection: HTTPConnection) -> User | None:

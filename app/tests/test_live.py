@@ -311,3 +311,53 @@ async def test_page_gets_fresh_state_after_the_realtime_connection_returns(brows
         assert again["player"]["id"] == songs[0] and again["region"] == "eu-west-2"
         await socket.send(json.dumps({"type": "ping"}))
         assert (await receive(socket, "pong"))["region"] == "eu-west-2"
+
+
+async def test_view_moves_the_socket_to_another_profile(browsers):
+    alice, bob, viewer, fan = [await browsers(name) for name in ("alice", "bob", "viewer", "fan")]
+    for owner in (alice, bob):
+        await owner.add_songs([("Song - Band.mp3", mp3_bytes(60))])
+    usernames = lambda message: sorted(user["username"] for user in message["users"])  # noqa: E731
+    async with viewer.live(alice.user_id) as socket, fan.live() as fan_socket:
+        await receive(socket, "state")
+        assert (await receive(socket, "listeners"))["profile_id"] == alice.user_id
+        await receive(fan_socket, "state")
+
+        await socket.send(json.dumps({"type": "view", "profile": bob.user_id}))
+        listeners = await receive(socket, "listeners")
+        assert listeners["profile_id"] == bob.user_id and "fan" not in usernames(listeners)
+        await fan_socket.send(json.dumps({"type": "listen", "profile_id": alice.user_id}))
+        await receive(fan_socket, "listening")
+        await fan_socket.send(json.dumps({"type": "listen", "profile_id": bob.user_id}))
+        joined = await receive(socket, "listeners", lambda m: "fan" in usernames(m))
+        assert joined["profile_id"] == bob.user_id
+        # Alice's listeners (the fan coming and going) are no longer this page's business.
+        later = await drain(socket, 0.5)
+        assert all(m["profile_id"] == bob.user_id for m in [listeners, joined, *later] if m["type"] == "listeners")
+
+        await socket.send(json.dumps({"type": "view", "profile": None}))
+        await fan_socket.send(json.dumps({"type": "stop_listening"}))
+        await receive(fan_socket, "listening", lambda m: m["profile_id"] is None)
+        await socket.send(json.dumps({"type": "ping", "sent_at": "after"}))
+        await receive(socket, "pong")
+        assert [m for m in await drain(socket, 0.5) if m["type"] == "listeners"] == []
+
+
+async def test_bad_view_messages_get_errors_and_keep_the_view(browsers):
+    alice = await browsers("alice")
+    async with alice.live(alice.user_id) as socket:
+        await receive(socket, "state")
+        await receive(socket, "listeners")
+        cases = {
+            '{"type": "view"}': "'profile' must be a non-negative integer or null",
+            '{"type": "view", "profile": "2"}': "'profile' must be a non-negative integer or null",
+            '{"type": "view", "profile": -1}': "'profile' must be a non-negative integer or null",
+            '{"type": "view", "profile": true}': "'profile' must be a non-negative integer or null",
+            '{"type": "view", "profile": 99999999999999999999}': "'profile' must be a non-negative integer or null",
+            '{"type": "view", "profile": 424242}': "That profile no longer exists.",
+        }
+        for text, expected in cases.items():
+            await socket.send(text)
+            assert expected in (await receive(socket, "error"))["message"], text
+        await socket.send(json.dumps({"type": "view", "profile": alice.user_id}))
+        assert (await receive(socket, "listeners"))["profile_id"] == alice.user_id

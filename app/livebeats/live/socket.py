@@ -3,7 +3,9 @@
 Every page opens `/live?profile=<id of the profile shown>`. The connection
 subscribes to that profile (song list changes, who is listening), to the
 profile its user listens to (what plays, from which second), to the user's own
-topic (other tabs switching profile, sign-out) and to "active_users".
+topic (other tabs switching profile, sign-out) and to "active_users". In-app
+navigation keeps the socket: the page sends `{"type": "view", "profile": <id or
+null>}` and the connection watches that profile instead.
 
 Bad input never kills the connection: a malformed or unknown message gets an
 `error` reply and the socket keeps serving. A browser may hold at most
@@ -28,7 +30,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 import sqlalchemy.exc
@@ -37,24 +39,19 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livebeats.accounts.sessions import session_key
 from livebeats.clock import utc_now
-from livebeats.errors import DATABASE_UNAVAILABLE, InvalidInput, UserError
+from livebeats.errors import DATABASE_UNAVAILABLE, InvalidInput, NotFound, UserError
 from livebeats.files.tokens import FileTokens
 from livebeats.live.transport import FRAME_WRITER, FrameWriter, text_frame
-from livebeats.models import SongStatus
+from livebeats.models import SongStatus, User
 from livebeats.playback.service import NowPlaying, active_users
 from livebeats.realtime import Client
 from livebeats.realtime.client import Outgoing
-from livebeats.web import services
-
-if TYPE_CHECKING:
-    from livebeats.app import Services
+from livebeats.realtime.topics import ACTIVE_USERS, LISTENERS_SHOWN, profile_topic, user_topic
+from livebeats.services import Services, services
 
 logger = logging.getLogger(__name__)
 
 OUTBOX_SIZE = 256
-LISTENERS_SHOWN = 20
-ACTIVE_USERS_INTERVAL = 1.0
-"""Least seconds between two "active users" lists sent to the pages of one node (newest wins)."""
 CONNECT_READS_GATHER = 0.02
 """Seconds a connect-time read waits for other connects to share it, when connects are arriving in a burst."""
 BURST = 0.2
@@ -82,6 +79,7 @@ DATABASE_DOWN = "The server cannot reach its database right now; try again in a 
 
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
+Rendered = TypeVar("Rendered")
 
 
 def origin_allowed(origin: str | None, app_hostname: str | None, host: str | None) -> bool:
@@ -106,7 +104,19 @@ def positive_int(message: dict[str, Any], field: str) -> int:
     return value
 
 
-def to_json(message: dict[str, Any]) -> str:
+def optional_id(message: dict[str, Any], field: str) -> int | None:
+    """`positive_int`, or None when the field is null: "no profile"."""
+    if message.get(field) is None:
+        if field not in message:
+            raise InvalidInput(f"'{field}' must be a non-negative integer or null.")
+        return None
+    try:
+        return positive_int(message, field)
+    except InvalidInput:
+        raise InvalidInput(f"'{field}' must be a non-negative integer or null.") from None
+
+
+def to_json(message: object) -> str:
     return json.dumps(message, separators=(",", ":"))
 
 
@@ -213,7 +223,8 @@ class SessionChecks:
         state = websocket.app.state
         if not hasattr(state, "live_session_checks"):
             state.live_session_checks = SessionChecks(services(websocket).browser_sessions.users)
-        return state.live_session_checks
+        checks: SessionChecks = state.live_session_checks
+        return checks
 
     async def user(self, user_id: int, session_id: str) -> Any:
         """The session's user if the session is live, else None."""
@@ -268,15 +279,16 @@ class SharedWork:
         state = websocket.app.state
         if not hasattr(state, "live_shared_work"):
             state.live_shared_work = SharedWork(services(websocket))
-        return state.live_shared_work
+        shared: SharedWork = state.live_shared_work
+        return shared
 
     async def _active_users(self, _key: None) -> list[dict[str, Any]]:
         async with self._sessions() as session:
             return await active_users(session)
 
-    def rendered(self, item: Outgoing, render: Callable[[dict[str, Any]], Any]) -> Any:
+    def rendered(self, item: Outgoing, render: Callable[[dict[str, Any]], Rendered]) -> Rendered:
         """`render(item.message)`, computed by the first connection to send this event."""
-        done = self._rendered.get(item)
+        done: Rendered | None = self._rendered.get(item)
         if done is None:
             done = self._rendered[item] = render(item.message)
             if len(self._rendered) > RENDERED_EVENTS_KEPT:
@@ -317,7 +329,7 @@ class SharedWork:
         song = message["song"]
         now_playing = NowPlaying.from_event(song) if song else None
         player = player_song(self.file_tokens, now_playing)
-        if now_playing is None or now_playing.status != SongStatus.PLAYING:
+        if now_playing is None or player is None or now_playing.status != SongStatus.PLAYING:
             return to_json({"type": "playback", "profile_id": message.get("profile_id"), "song": player}), None, ""
         text = to_json({"type": "playback", "profile_id": message.get("profile_id"), "song": {**player, "elapsed": ELAPSED_SLOT}})
         head, _, tail = text.partition(to_json(ELAPSED_SLOT))
@@ -336,7 +348,8 @@ class OpenSockets:
         state = websocket.app.state
         if not hasattr(state, "live_open_sockets"):
             state.live_open_sockets = OpenSockets()
-        return state.live_open_sockets
+        open_sockets: OpenSockets = state.live_open_sockets
+        return open_sockets
 
     def admit(self, user_id: int, session: str) -> str | None:
         """Count one more socket, or say (as a close reason, under 123 bytes) why not."""
@@ -376,10 +389,10 @@ class LiveConnection:
         self.allowance_at = time.monotonic()
 
     async def run(self) -> None:
-        self.hub.attach(self.client, f"user:{self.user_id}")
-        self.hub.attach(self.client, "active_users")
+        self.hub.attach(self.client, user_topic(self.user_id))
+        self.hub.attach(self.client, ACTIVE_USERS)
         if self.viewed_profile_id is not None:
-            self.hub.attach(self.client, f"profile:{self.viewed_profile_id}")
+            self.hub.attach(self.client, profile_topic(self.viewed_profile_id))
         if self.listening_profile_id is not None:
             await self._listen_to(self.listening_profile_id)
         try:
@@ -404,7 +417,7 @@ class LiveConnection:
             await self.close(TRY_AGAIN_LATER, DATABASE_DOWN)
         finally:
             if self.listening_profile_id is not None:
-                await self.hub.untrack(topic=f"profile:{self.listening_profile_id}", client=self.client)
+                await self.hub.untrack(topic=profile_topic(self.listening_profile_id), client=self.client)
             self.hub.detach_all(self.client)
             self.client.close()
 
@@ -446,8 +459,11 @@ class LiveConnection:
                 "active_users": users,
             }
         )
+        await self.send_viewed_listeners()
+
+    async def send_viewed_listeners(self) -> None:
         if self.viewed_profile_id is not None:
-            users = self.hub.presence(f"profile:{self.viewed_profile_id}", may_lag=True)
+            users = self.hub.presence(profile_topic(self.viewed_profile_id), may_lag=True)
             await self.send(listeners_message(self.viewed_profile_id, users, len(users)))
 
     # -- hub → browser ---------------------------------------------------------------
@@ -466,13 +482,14 @@ class LiveConnection:
         stop the fan-out to every connection after this one; `_deliver` meets
         it again in this connection's own task.
         """
-        if self.send_lock.locked():
+        frames = self.frames
+        if frames is None or self.send_lock.locked():
             return False
         try:
             frame = self._frame(item)
         except Exception:  # noqa: BLE001 - `_deliver` meets it again, in this connection's task
             return False
-        return frame is not None and (not frame or self.frames.write(frame))
+        return frame is not None and (not frame or frames.write(frame))
 
     def _frame(self, item: Outgoing) -> bytes | None:
         """What `_deliver` would send, as a frame; b"" when it sends nothing, None when it must wait."""
@@ -481,7 +498,7 @@ class LiveConnection:
         if kind == "playback":
             return self.shared.playback_frame(item)
         if kind == "presence":
-            if message.get("topic") != f"profile:{self.viewed_profile_id}":
+            if self.viewed_profile_id is None or message.get("topic") != profile_topic(self.viewed_profile_id):
                 return b""
             return self.shared.frame(item, lambda event: self.shared.rendered(event, self._listeners_text))
         if kind in {"listening", "signed_out", "resync"}:
@@ -494,7 +511,7 @@ class LiveConnection:
         if kind == "playback":
             await self.send_text(self.shared.playback_text(item))
         elif kind == "presence":
-            if message.get("topic") == f"profile:{self.viewed_profile_id}":
+            if self.viewed_profile_id is not None and message.get("topic") == profile_topic(self.viewed_profile_id):
                 await self.send_text(self.shared.rendered(item, self._listeners_text))
         elif kind == "listening":
             await self._switch_listening(message.get("profile_id"))
@@ -584,6 +601,8 @@ class LiveConnection:
         elif kind == "ended":
             if self.listening_profile_id is not None:
                 await playback.auto_advance(self.listening_profile_id, positive_int(message, "song_id"))
+        elif kind == "view":
+            await self._view(optional_id(message, "profile"))
         elif kind == "listen":
             await self.services.accounts.set_listening(self.user_id, positive_int(message, "profile_id"))
         elif kind == "stop_listening":
@@ -604,14 +623,31 @@ class LiveConnection:
         if self.listening_profile_id is None:
             return
         await self.hub.update_meta(
-            topic=f"profile:{self.listening_profile_id}",
+            topic=profile_topic(self.listening_profile_id),
             client=self.client,
             meta={"ping_ms": round(rtt), "region": region},
         )
 
+    async def _view(self, profile_id: int | None) -> None:
+        """The page moved to another profile (in-app navigation): watch it instead, on the same socket.
+
+        As on connect: subscribe first, then send the profile's listeners, so no change falls in between.
+        """
+        if profile_id is not None:
+            async with self.services.sessions() as session:
+                if await session.get(User, profile_id) is None:
+                    raise NotFound("That profile no longer exists.")
+        previous = self.viewed_profile_id
+        if previous is not None and previous not in (profile_id, self.listening_profile_id):
+            self.hub.detach(self.client, profile_topic(previous))
+        self.viewed_profile_id = profile_id
+        if profile_id is not None:
+            self.hub.attach(self.client, profile_topic(profile_id))
+        await self.send_viewed_listeners()
+
     async def _listen_to(self, profile_id: int) -> None:
         self.listening_profile_id = profile_id
-        topic = f"profile:{profile_id}"
+        topic = profile_topic(profile_id)
         self.hub.attach(self.client, topic)
         await self.hub.track(topic=topic, client=self.client, user=self.user_info)
 
@@ -620,9 +656,9 @@ class LiveConnection:
         previous = self.listening_profile_id
         if previous != profile_id:
             if previous is not None:
-                await self.hub.untrack(topic=f"profile:{previous}", client=self.client)
+                await self.hub.untrack(topic=profile_topic(previous), client=self.client)
                 if previous != self.viewed_profile_id:
-                    self.hub.detach(self.client, f"profile:{previous}")
+                    self.hub.detach(self.client, profile_topic(previous))
             self.listening_profile_id = None
             if profile_id is not None:
                 await self._listen_to(profile_id)

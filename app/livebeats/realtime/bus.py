@@ -23,7 +23,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -41,6 +41,21 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 
 Connect = Callable[..., Awaitable[asyncpg.Connection]]
 """Opens a new connection, taking asyncpg.connect's keyword options (the app's `DatabaseConnector.connect`)."""
+
+
+class Bus(Protocol):
+    """What the hub needs of a bus: `PgBus` between processes, `MemoryBus` within one (tests)."""
+
+    reconnects: int
+
+    @property
+    def listening(self) -> bool: ...
+
+    async def start(self, *, timeout: float) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, payload: str) -> None: ...
 
 
 class BusUnavailable(ConnectionError):

@@ -110,7 +110,8 @@ class PresenceGossip:
                 await self._send(self._envelope("h", v=self._seq))
 
     def _take_batch(self) -> list[list[Any]]:
-        batch, size = [], 0
+        batch: list[list[Any]] = []
+        size = 0
         while self._ops:
             op_size = encoded_size(self._ops[0]) + 1
             if batch and size + op_size > self._budget:

@@ -1,6 +1,6 @@
 """The realtime hub: topics, fan-out and presence for one process.
 
-It composes the pieces: `Client` (bounded outbox), `PgBus` (LISTEN/NOTIFY),
+It composes the pieces: `Client` (bounded outbox), `PgBus` (LISTEN/NOTIFY; `MemoryBus` in tests),
 `PresenceTable` (who is where) and `PresenceGossip` (sharing our part of it).
 
 A publish is delivered to this node's clients at once, then sent through
@@ -29,9 +29,10 @@ from typing import Any
 
 import asyncpg
 
-from .bus import Connect, PgBus
+from .bus import Bus, Connect, PgBus
 from .client import Client, Outgoing
 from .gossip import PresenceGossip
+from .memory_bus import MemoryNetwork
 from .presence import PresenceTable, UserId
 from .wire import encode
 
@@ -45,7 +46,7 @@ class RealtimeHub:
 
     def __init__(
         self,
-        database: str | Connect,
+        database: str | Connect | MemoryNetwork,
         node_id: str,
         region: str,
         *,
@@ -62,7 +63,8 @@ class RealtimeHub:
         """
         database: a PostgreSQL URL (plain ``postgresql://``, as asyncpg takes it), or
             a function opening connections (the app passes its `DatabaseConnector.connect`,
-            which logs in with credentials read when connecting).
+            which logs in with credentials read when connecting), or a `MemoryNetwork`
+            (hubs of one process hearing each other without PostgreSQL, for tests).
         node_id: unique per process; used to ignore our own NOTIFY echo.
         region: this node's region (e.g. "eu-west-2"), for the app to show and share.
         channel: NOTIFY channel every node of the deployment listens on.
@@ -109,14 +111,17 @@ class RealtimeHub:
         self._presence_due: dict[str, float] = {}
         self._meta_shared_at: dict[tuple[str, UserId], float] = {}
         self._meta_timers: dict[tuple[str, UserId], asyncio.TimerHandle] = {}
-        connect = functools.partial(asyncpg.connect, database) if isinstance(database, str) else database
-        self._bus = PgBus(
-            connect=connect,
-            channel=channel,
-            name=f"livebeats-listen {node_id}",
-            on_message=self._on_bus_message,
-            on_reconnect=self._on_reconnect,
-        )
+        name = f"livebeats-listen {node_id}"
+        self._bus: Bus
+        if isinstance(database, MemoryNetwork):
+            self._bus = database.open_bus(
+                channel=channel, name=name, on_message=self._on_bus_message, on_reconnect=self._on_reconnect
+            )
+        else:
+            connect = functools.partial(asyncpg.connect, database) if isinstance(database, str) else database
+            self._bus = PgBus(
+                connect=connect, channel=channel, name=name, on_message=self._on_bus_message, on_reconnect=self._on_reconnect
+            )
         self._gossip = PresenceGossip(
             node_id=node_id,
             incarnation=uuid.uuid4().hex[:12],

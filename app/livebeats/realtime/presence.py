@@ -25,6 +25,7 @@ when meta last changed.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -270,7 +271,7 @@ class PresenceTable:
 
     def _merge(self, topic: str) -> list[dict[str, Any]]:
         merged: dict[UserId, Entry] = {}
-        sources = [node.entries.get(topic, {}) for node in self._remote.values()]
+        sources: list[Mapping[UserId, Entry]] = [node.entries.get(topic, {}) for node in self._remote.values()]
         sources.append(self._local.get(topic, {}))
         for users in sources:
             for user_id, entry in users.items():

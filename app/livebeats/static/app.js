@@ -127,7 +127,7 @@
     setUpPage();
     updateListenButtons();
     updatePlayerSource();
-    if (viewedProfileId() !== previousProfile) connect();
+    if (viewedProfileId() !== previousProfile) send({ type: "view", profile: viewedProfileId() });
     else if (currentSong) markSongs(currentSong);
   }
 
@@ -166,9 +166,10 @@
   const UNSENT_KEPT = 20;
   const unsent = [];
 
-  // A socket watches one profile (`?profile=`), so moving to another profile
-  // opens a new one; the old one is closed only once the new one is open, so the
-  // listener never drops out of the presence list in between.
+  // A socket opens watching the page's profile (`?profile=`); in-app navigation
+  // moves it to another with a `view` message. On a reconnect, the old socket is
+  // closed only once the new one is open, so the listener never drops out of the
+  // presence list in between.
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const viewing = viewedProfileId();

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from .support import audio_state, expect_audio_playing, expect_listeners, listen_to, upload_songs
+from .support import audio_state, expect_audio_playing, expect_listeners, expect_live, listen_to, upload_songs
 
 WATCH_PLAYER = """() => {
   const audio = document.getElementById("audio");
@@ -47,7 +47,7 @@ async def test_owner_keeps_hearing_the_song_while_moving_around(sign_in, song_fi
     await expect(owner).to_have_url(f"{server.url}/profile/settings")
     await expect(owner.get_by_role("heading", level=1)).to_have_text("Settings")
     await expect(owner).to_have_title("Morning Light - The Beats (Now Playing)")
-    await expect_player_kept(owner, sockets=1)  # the settings page watches no profile
+    await expect_player_kept(owner, sockets=0)
 
     await owner.get_by_label("Tagline").fill("Morning music")
     await owner.get_by_role("button", name="Save").click()
@@ -63,9 +63,8 @@ async def test_owner_keeps_hearing_the_song_while_moving_around(sign_in, song_fi
     await owner.go_forward()
     await expect(owner).to_have_url(f"{server.url}/owner")
     await expect(owner.locator("#songs tr[data-song-id]")).to_have_count(2)
-    # Each profile page has its own socket (the socket's profile is fixed when it opens):
-    # settings, owner, settings, owner.
-    await expect_player_kept(owner, sockets=4)
+    # One socket all along: moving to another page tells it which profile is shown.
+    await expect_player_kept(owner, sockets=0)
     assert (await audio_state(owner))["src"] == playing
     # The profile page opened this way is live: the owner's controls still act.
     await owner.get_by_title("Next").click()
@@ -84,12 +83,12 @@ async def test_listener_moves_to_other_pages_and_stays_a_listener(sign_in, song_
 
     await listener.get_by_role("navigation").get_by_role("link", name="My Songs").click()
     await expect(listener.get_by_role("heading", level=1)).to_have_text("listener's beats (you)")
-    await expect_player_kept(listener, sockets=1)
+    await expect_player_kept(listener, sockets=0)
     await expect_listeners(owner, ["owner", "listener"])
     await listener.get_by_role("navigation").get_by_role("link", name="owner").click()
     await expect(listener.get_by_role("heading", level=1)).to_have_text("owner's beats")
     await expect_listeners(listener, ["owner", "listener"])
-    await expect_player_kept(listener, sockets=2)
+    await expect_player_kept(listener, sockets=0)
 
 
 async def test_pages_opened_directly_are_rendered_by_the_server(sign_in, song_files):
@@ -106,3 +105,32 @@ async def test_pages_opened_directly_are_rendered_by_the_server(sign_in, song_fi
     await owner.goto("/profile/settings")
     await expect(owner.get_by_role("heading", level=1)).to_have_text("Settings")
     await expect_audio_playing(owner)
+
+
+async def test_moving_between_profiles_keeps_one_socket_and_live_listeners(sign_in, song_files):
+    alice = await sign_in("alice")
+    await upload_songs(alice, song_files)
+    bob = await sign_in("bob")
+    await upload_songs(bob, song_files)
+    viewer = await sign_in("viewer")
+    await viewer.goto("/alice")
+    await expect_live(viewer, "eu-west-2")
+    await expect_listeners(viewer, ["alice"])
+    sockets = []
+    viewer.on("websocket", lambda socket: sockets.append(socket.url))
+
+    await viewer.get_by_role("navigation").get_by_role("link", name="bob").click()
+    await expect(viewer.get_by_role("heading", level=1)).to_have_text("bob's beats")
+    await expect_listeners(viewer, ["bob"])
+    fan = await sign_in("fan")
+    await listen_to(fan, "bob", "eu-west-2")
+    await expect_listeners(viewer, ["bob", "fan"])
+    await fan.get_by_role("button", name="Stop listening").click()
+    await expect_listeners(viewer, ["bob"])
+
+    await viewer.go_back()
+    await expect(viewer.get_by_role("heading", level=1)).to_have_text("alice's beats")
+    await expect_listeners(viewer, ["alice"])
+    await listen_to(fan, "alice", "eu-west-2")
+    await expect_listeners(viewer, ["alice", "fan"])
+    assert sockets == [], f"live sockets opened while moving between profiles: {sockets}"
