@@ -54,9 +54,23 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 
 
-def _setting(name: str, default: Any, doc: str) -> Any:
-    """A configuration field: its environment name, its default and what it means."""
-    return field(default=default, metadata={"env": name, "doc": doc})
+RDS_MAX_STORAGE_GIB = 65536
+"""The most storage an RDS for PostgreSQL instance can have (gp2/gp3)."""
+MAX_TASKS = 100
+"""Most app tasks per region, running or scaled out to: a bound on runaway settings, not an AWS quota."""
+
+
+def _setting(name: str, default: Any, doc: str, *, between: tuple[int, int] | None = None) -> Any:
+    """A configuration field: its environment name, its default, what it means and, for a number, its range.
+
+    ``doc`` may name the range as ``{low}`` and ``{high}``: the README's table and the
+    validation (``_in_own_range``) read the one ``between``, so they cannot disagree.
+    """
+    metadata: dict[str, Any] = {"env": name, "doc": doc}
+    if between is not None:
+        metadata["doc"] = doc.format(low=between[0], high=between[1])
+        metadata["between"] = between
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,18 +95,19 @@ class DeploymentConfig:
         "10.1.0.0/16",
         "IPv4 CIDR of the secondary VPC, prefix /16 to /24, aligned, not overlapping the primary.",
     )
-    az_count: int = _setting("AZ_COUNT", 2, "Availability zones per region, 2 to 4.")
+    az_count: int = _setting("AZ_COUNT", 2, "Availability zones per region, {low} to {high}.", between=(2, 4))
     nat_mode: str = _setting(
         "NAT_MODE",
         "none",
         "none: tasks run with public IPs behind a locked-down security group (cheapest); "
         "single: one NAT gateway per region; per_az: one NAT gateway per zone.",
     )
-    desired_count: int = _setting("DESIRED_COUNT", 1, "Running app tasks per region, 0 or more.")
+    desired_count: int = _setting("DESIRED_COUNT", 1, "Running app tasks per region, {low} to {high}.", between=(0, MAX_TASKS))
     max_count: int = _setting(
         "MAX_COUNT",
         2,
-        "Upper bound of CPU target-tracking autoscaling per region; equal to DESIRED_COUNT turns autoscaling off. "
+        f"Upper bound of CPU target-tracking autoscaling per region, at most {MAX_TASKS}; equal to DESIRED_COUNT "
+        "turns autoscaling off. "
         "With POOL_SIZE it must fit the database's max_connections (see DB_INSTANCE_CLASS).",
     )
     task_cpu: int = _setting("TASK_CPU", 256, "Fargate CPU units per task: 256, 512, 1024, 2048 or 4096.")
@@ -112,8 +127,9 @@ class DeploymentConfig:
     pool_size: int = _setting(
         "POOL_SIZE",
         5,
-        f"SQLAlchemy pool of each app task, 1 to 100; each task also holds {connections_per_task(0)} realtime "
-        "connections (LISTEN and NOTIFY).",
+        "SQLAlchemy pool of each app task, {low} to {high}; each task also holds "
+        f"{connections_per_task(0)} realtime connections (LISTEN and NOTIFY).",
+        between=(1, 100),
     )
     app_image: str | None = _setting(
         "APP_IMAGE",
@@ -142,11 +158,17 @@ class DeploymentConfig:
         f"x (POOL_SIZE + {connections_per_task(0)}) connections + {RESERVED_CONNECTIONS} reserved.",
     )
     db_engine_version: str = _setting("DB_ENGINE_VERSION", "16", "PostgreSQL major version (minor upgrades are automatic).")
-    db_allocated_storage: int = _setting("DB_ALLOCATED_STORAGE", 20, "Initial storage in GiB, 20 to 65536.")
-    db_max_allocated_storage: int = _setting(
-        "DB_MAX_ALLOCATED_STORAGE", 100, "Storage autoscaling ceiling in GiB, above DB_ALLOCATED_STORAGE."
+    db_allocated_storage: int = _setting(
+        "DB_ALLOCATED_STORAGE", 20, "Initial storage in GiB, {low} to {high}.", between=(20, RDS_MAX_STORAGE_GIB - 1)
     )
-    db_backup_retention_days: int = _setting("DB_BACKUP_RETENTION_DAYS", 7, "Automated backup retention, 1 to 35 days.")
+    db_max_allocated_storage: int = _setting(
+        "DB_MAX_ALLOCATED_STORAGE",
+        100,
+        f"Storage autoscaling ceiling in GiB, above DB_ALLOCATED_STORAGE, at most {RDS_MAX_STORAGE_GIB}.",
+    )
+    db_backup_retention_days: int = _setting(
+        "DB_BACKUP_RETENTION_DAYS", 7, "Automated backup retention, {low} to {high} days.", between=(1, 35)
+    )
     db_multi_az: bool = _setting(
         "DB_MULTI_AZ", False, "true: a standby in a second zone with automatic failover (about twice the cost of one instance)."
     )
@@ -204,6 +226,9 @@ class DeploymentConfig:
         writes, so the README cannot drift from these fields.
         """
         return [(f.metadata["env"], _written(f.default), f.metadata["doc"]) for f in fields(cls)]
+
+
+_FIELDS = {f.name: f for f in fields(DeploymentConfig)}
 
 
 def _written(default: object) -> str:
@@ -287,11 +312,11 @@ def _validate(config: DeploymentConfig) -> None:
         raise ConfigError(
             "SECONDARY_VPC_CIDR", f"{secondary} overlaps PRIMARY_VPC_CIDR {primary}; peered VPCs need disjoint ranges"
         )
-    _in_range("AZ_COUNT", config.az_count, 2, 4)
+    _in_own_range(config, "az_count")
     if config.nat_mode not in NAT_MODES:
         raise ConfigError("NAT_MODE", f"must be one of {', '.join(NAT_MODES)}, got {config.nat_mode!r}")
-    _in_range("DESIRED_COUNT", config.desired_count, 0, 100)
-    _in_range("MAX_COUNT", config.max_count, config.desired_count, 100)
+    _in_own_range(config, "desired_count")
+    _in_range("MAX_COUNT", config.max_count, config.desired_count, MAX_TASKS)
     if config.task_cpu not in FARGATE_MEMORY_BY_CPU:
         raise ConfigError("TASK_CPU", f"must be one of {', '.join(map(str, FARGATE_MEMORY_BY_CPU))}, got {config.task_cpu}")
     allowed_memory = FARGATE_MEMORY_BY_CPU[config.task_cpu]
@@ -303,7 +328,7 @@ def _validate(config: DeploymentConfig) -> None:
         )
     if config.cpu_architecture not in CPU_ARCHITECTURES:
         raise ConfigError("CPU_ARCHITECTURE", f"must be one of {', '.join(CPU_ARCHITECTURES)}, got {config.cpu_architecture!r}")
-    _in_range("POOL_SIZE", config.pool_size, 1, 100)
+    _in_own_range(config, "pool_size")
     if config.app_image is not None and not _IMAGE_URI.match(config.app_image):
         raise ConfigError(
             "APP_IMAGE",
@@ -323,9 +348,14 @@ def _validate(config: DeploymentConfig) -> None:
     check_connection_budget(pool_size=config.pool_size, max_count=config.max_count, db_instance_class=config.db_instance_class)
     if not re.fullmatch(r"\d{2}", config.db_engine_version):
         raise ConfigError("DB_ENGINE_VERSION", f"must be a PostgreSQL major version such as 16, got {config.db_engine_version!r}")
-    _in_range("DB_ALLOCATED_STORAGE", config.db_allocated_storage, 20, 65536)
-    _in_range("DB_MAX_ALLOCATED_STORAGE", config.db_max_allocated_storage, config.db_allocated_storage + 1, 65536)
-    _in_range("DB_BACKUP_RETENTION_DAYS", config.db_backup_retention_days, 1, 35)
+    _in_own_range(config, "db_allocated_storage")
+    _in_range(
+        "DB_MAX_ALLOCATED_STORAGE",
+        config.db_max_allocated_storage,
+        config.db_allocated_storage + 1,
+        RDS_MAX_STORAGE_GIB,
+    )
+    _in_own_range(config, "db_backup_retention_days")
     if config.log_retention_days not in _LOG_RETENTION_DAYS:
         raise ConfigError(
             "LOG_RETENTION_DAYS", f"must be one of {', '.join(map(str, _LOG_RETENTION_DAYS))}, got {config.log_retention_days}"
@@ -343,6 +373,13 @@ def _validate(config: DeploymentConfig) -> None:
 
 # CloudWatch Logs accepts only these retention periods.
 _LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
+def _in_own_range(config: DeploymentConfig, field_name: str) -> None:
+    """Check a setting against the range its field declares (the README's table shows the same range)."""
+    metadata = _FIELDS[field_name].metadata
+    low, high = metadata["between"]
+    _in_range(metadata["env"], getattr(config, field_name), low, high)
 
 
 def _in_range(name: str, value: int, low: int, high: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -128,6 +129,35 @@ def test_every_setting_is_in_the_readme_configuration_table() -> None:
     table = readme.split("## Configuration", 1)[1]
     missing = [name for name, _default, _doc in DeploymentConfig.describe() if f"| `{name}` |" not in table]
     assert not missing, f"README configuration table lacks {missing}"
+
+
+DECLARED_RANGES = [
+    (f.metadata["env"], *f.metadata["between"]) for f in dataclasses.fields(DeploymentConfig) if "between" in f.metadata
+]
+
+
+@pytest.mark.parametrize(("setting", "low", "high"), DECLARED_RANGES)
+def test_a_declared_range_is_what_the_table_says_and_what_validation_enforces(setting: str, low: int, high: int) -> None:
+    """The README's table and load_config read one range per numeric setting, so they agree."""
+    doc = next(doc for name, _default, doc in DeploymentConfig.describe() if name == setting)
+    assert f"{low} to {high}" in doc
+    environ = {"AWS_CONFIG_FILE": os.devnull}
+    for outside in (low - 1, high + 1):
+        with pytest.raises(ConfigError, match=rf"^{setting}: must be between {low} and {high}, got {outside}$"):
+            load_config({**environ, setting: str(outside)}, {})
+    assert getattr(load_config({**environ, setting: str(low)}, {}), _field_of(setting)) == low
+
+
+def _field_of(setting: str) -> str:
+    return next(f.name for f in dataclasses.fields(DeploymentConfig) if f.metadata["env"] == setting)
+
+
+def test_the_largest_storage_leaves_room_for_autoscaling() -> None:
+    """RDS allows 65,536 GiB; storage autoscaling needs a ceiling above the initial size."""
+    config = load_config(
+        {"AWS_CONFIG_FILE": os.devnull, "DB_ALLOCATED_STORAGE": "65535", "DB_MAX_ALLOCATED_STORAGE": "65536"}, {}
+    )
+    assert (config.db_allocated_storage, config.db_max_allocated_storage) == (65535, 65536)
 
 
 def test_the_default_configuration_fits_a_db_t4g_micro() -> None:
