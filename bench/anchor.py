@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import resource
 
+from measure import run_main
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
 
@@ -46,10 +47,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
-    asyncio.run(main())
+    run_main(main)

@@ -35,7 +35,6 @@ import os
 import re
 import resource
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -57,6 +56,8 @@ from measure import (
     p99,
     print_client_cost,
     report,
+    run_main,
+    sampled,
     send_floor,
     wait_for_port,
     wait_quiet,
@@ -322,39 +323,17 @@ async def run_app(
         for node in cluster:
             figures.idle_kib[node.name] = (node.rss_kib() - baseline[node.name]) / max(1, len(groups[node.name]))
 
-        profiler = None
-        if profile:
-            profiler = subprocess.Popen(
-                [
-                    "py-spy",
-                    "record",
-                    "--pid",
-                    str(cluster[0].process.pid),
-                    "--format",
-                    "raw",
-                    "--rate",
-                    "250",
-                    "--nonblocking",
-                    "--output",
-                    profile,
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            await asyncio.sleep(1.0)
         command = owner_command(song_id)
         delivered_before = {name: sum(page.messages for page in group) for name, group in groups.items()}
-        with contextlib.ExitStack() as stack:
-            sides = [Side(cluster, everyone, lambda number: owner.send_text(command(number)))]
-            if anchor:
-                sides.append(await anchor_side(stack, everyone, figures, logs))
-            runs = await act_alternating(sides, actions)
-            if anchor:
-                anchor_report(sides[1], runs[1], figures)
+        async with sampled(cluster[0].process.pid, profile):
+            with contextlib.ExitStack() as stack:
+                sides = [Side(cluster, everyone, lambda number: owner.send_text(command(number)))]
+                if anchor:
+                    sides.append(await anchor_side(stack, everyone, figures, logs))
+                runs = await act_alternating(sides, actions)
+                if anchor:
+                    anchor_report(sides[1], runs[1], figures)
         run = runs[0]
-        if profiler is not None:
-            profiler.send_signal(signal.SIGINT)
-            profiler.wait(timeout=30)
 
         figures.held = sum(not page.closed for page in everyone)
         print(f"connections held: {figures.held} of {listeners}{closed_by_server(everyone)}")
@@ -555,10 +534,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
-    asyncio.run(main())
+    run_main(main)

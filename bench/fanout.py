@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import resource
-import signal
 import subprocess
 import sys
 import time
@@ -37,6 +36,8 @@ from measure import (
     pinned,
     print_client_cost,
     report,
+    run_main,
+    sampled,
     wait_for_port,
     wait_quiet,
 )
@@ -128,36 +129,14 @@ async def run_scenario(
         await wait_quiet(everyone, quiet=1.5, limit=60)
         pinging = asyncio.create_task(ping_forever(everyone, ping_interval)) if ping_interval else None
 
-        profiler = None
-        if profile:
-            profiler = subprocess.Popen(
-                [
-                    "py-spy",
-                    "record",
-                    "--pid",
-                    str(cluster[0].process.pid),
-                    "--format",
-                    "raw",
-                    "--rate",
-                    "250",
-                    "--nonblocking",
-                    "--output",
-                    profile,
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+        async with sampled(cluster[0].process.pid, profile):
+            run = await act(
+                cluster,
+                everyone,
+                actions,
+                lambda seq: owner.send_text(json.dumps({"action": "play" if seq % 2 == 0 else "pause", "seq": seq})),
+                timeout=5,
             )
-            await asyncio.sleep(1.0)
-        run = await act(
-            cluster,
-            everyone,
-            actions,
-            lambda seq: owner.send_text(json.dumps({"action": "play" if seq % 2 == 0 else "pause", "seq": seq})),
-            timeout=5,
-        )
-        if profiler is not None:
-            profiler.send_signal(signal.SIGINT)
-            profiler.wait(timeout=30)
         if pinging is not None:
             pinging.cancel()
         print(f"connections held: {sum(not listener.closed for listener in everyone)} of {listeners}{closed_by_server(everyone)}")
@@ -215,10 +194,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
-    asyncio.run(main())
+    run_main(main)

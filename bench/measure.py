@@ -15,15 +15,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import contextlib
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "app"))
@@ -325,3 +328,29 @@ def send_floor(sockets: int) -> float:
     if match is None:
         raise RuntimeError(f"send_floor.py printed no median: {output!r}")
     return float(match.group(1))
+
+
+@contextlib.asynccontextmanager
+async def sampled(pid: int, output: str | None) -> AsyncIterator[None]:
+    """py-spy samples process `pid` meanwhile, raw stacks to `output` (for a flame graph); nothing when None."""
+    if output is None:
+        yield
+        return
+    command = ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "250", "--nonblocking", "--output", output]
+    profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    await asyncio.sleep(1.0)  # py-spy attaches before the first action
+    try:
+        yield
+    finally:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait(timeout=30)
+
+
+def run_main(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a benchmark's `main` on uvloop when it is installed, as the app's server runs, else on asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main())
+    else:
+        uvloop.run(main())
