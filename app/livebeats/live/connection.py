@@ -62,12 +62,12 @@ def as_sent(item: Outgoing) -> str:
 
 
 class LiveConnection:
-    def __init__(self, websocket: WebSocket, user: Any, viewed_profile_id: int | None) -> None:
+    def __init__(self, websocket: WebSocket, user: User, viewed_profile_id: int | None) -> None:
         self.websocket = websocket
         self.services = services(websocket)
         self.hub = self.services.hub
         self.shared = SharedWork.of(websocket)
-        self.user_id: int = user.id
+        self.user_id = user.id
         """Kept instead of the ORM row, which would hold its identity-map state for the socket's lifetime."""
         self.user_info = {"id": user.id, "username": user.username, "avatar_url": user.avatar_url}
         self.session = session_key(websocket.session["sid"])

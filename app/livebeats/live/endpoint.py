@@ -8,7 +8,6 @@ malformed profile or over the tab limits is closed with 1008.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
@@ -20,12 +19,13 @@ from livebeats.live.connection import LiveConnection
 from livebeats.live.limits import OpenSockets
 from livebeats.live.origin import origin_allowed
 from livebeats.live.session_checks import SessionChecks
+from livebeats.models import User
 from livebeats.services import services
 
 logger = logging.getLogger(__name__)
 
 
-async def signed_in_user(websocket: WebSocket) -> Any:
+async def signed_in_user(websocket: WebSocket) -> User | None:
     """`current_user`'s answer for a socket, checked together with the other sockets connecting now."""
     user_id, session_id = websocket.session.get("user_id"), websocket.session.get("sid")
     if not isinstance(user_id, int) or not isinstance(session_id, str):

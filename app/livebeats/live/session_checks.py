@@ -6,11 +6,11 @@ import asyncio
 import itertools
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.websockets import WebSocket
 
 from livebeats.live.coalesced import BURST, CONNECT_READS_GATHER
+from livebeats.models import User
 from livebeats.services import services
 
 SESSION_CHECKS_PER_QUERY = 500
@@ -27,9 +27,9 @@ class SessionChecks:
     In a burst (like `Coalesced`) a query waits CONNECT_READS_GATHER for more checks.
     """
 
-    def __init__(self, check: Callable[[list[tuple[int, str]]], Awaitable[dict[tuple[int, str], Any]]]) -> None:
+    def __init__(self, check: Callable[[list[tuple[int, str]]], Awaitable[dict[tuple[int, str], User]]]) -> None:
         self._check = check
-        self._asked: dict[tuple[int, str], asyncio.Future[Any]] = {}
+        self._asked: dict[tuple[int, str], asyncio.Future[User | None]] = {}
         self._running: asyncio.Task[None] | None = None
         self._last_started = float("-inf")
 
@@ -41,7 +41,7 @@ class SessionChecks:
         checks: SessionChecks = state.live_session_checks
         return checks
 
-    async def user(self, user_id: int, session_id: str) -> Any:
+    async def user(self, user_id: int, session_id: str) -> User | None:
         """The session's user if the session is live, else None."""
         key = (user_id, session_id)
         answer = self._asked.get(key)
