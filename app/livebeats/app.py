@@ -26,7 +26,7 @@ from livebeats.errors import DATABASE_UNAVAILABLE
 from livebeats.files import routes as file_routes
 from livebeats.files.storage import create_storage
 from livebeats.files.tokens import FileTokens
-from livebeats.live import socket as live_routes
+from livebeats.live import endpoint as live_routes
 from livebeats.playback.service import Playback
 from livebeats.realtime import RealtimeHub
 from livebeats.realtime.topics import ACTIVE_USERS, ACTIVE_USERS_INTERVAL, LISTENERS_SHOWN

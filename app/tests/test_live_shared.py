@@ -20,8 +20,11 @@ from starlette.websockets import WebSocketDisconnect
 from livebeats.accounts.sessions import BrowserSessions
 from livebeats.db import create_session_factory
 from livebeats.files.tokens import FileTokens
-from livebeats.live import socket as live
-from livebeats.live.socket import SERVER_BUSY, TRY_AGAIN_LATER, Coalesced, SharedWork, routes
+from livebeats.live import shared_work
+from livebeats.live.close_codes import SERVER_BUSY, TRY_AGAIN_LATER
+from livebeats.live.coalesced import Coalesced
+from livebeats.live.endpoint import routes
+from livebeats.live.shared_work import SharedWork
 from livebeats.models import SongStatus
 from livebeats.playback.service import NowPlaying
 from livebeats.realtime.client import Outgoing
@@ -110,9 +113,9 @@ def test_a_playing_event_is_rendered_once_but_its_position_is_as_of_each_send(mo
     shared = SharedWork.__new__(SharedWork)
     shared.file_tokens, shared._rendered = FileTokens("test-secret"), collections.OrderedDict()  # noqa: SLF001 - the render cache, without an app
 
-    monkeypatch.setattr(live, "utc_now", lambda: started + timedelta(seconds=10))
+    monkeypatch.setattr(shared_work, "utc_now", lambda: started + timedelta(seconds=10))
     first = json.loads(shared.playback_text(event))
-    monkeypatch.setattr(live, "utc_now", lambda: started + timedelta(seconds=11.5))
+    monkeypatch.setattr(shared_work, "utc_now", lambda: started + timedelta(seconds=11.5))
     second = json.loads(shared.playback_text(event))
 
     assert (first["song"]["elapsed"], second["song"]["elapsed"]) == (10.0, 11.5)

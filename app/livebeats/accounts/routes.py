@@ -13,6 +13,7 @@ from livebeats.accounts.github import GitHubError
 from livebeats.accounts.service import FormErrors
 from livebeats.accounts.sessions import session_key
 from livebeats.errors import DATABASE_UNAVAILABLE, UserError
+from livebeats.realtime.topics import user_topic
 from livebeats.web import csrf_valid, current_user, flash, redirect, render, services, signed_in
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ async def signout(request: Request) -> Response:
     if isinstance(user_id, int) and isinstance(session_id, str):
         try:
             await services(request).browser_sessions.end(session_id)
-            await services(request).hub.publish(f"user:{user_id}", {"type": "signed_out", "session": session_key(session_id)})
+            await services(request).hub.publish(user_topic(user_id), {"type": "signed_out", "session": session_key(session_id)})
         except DATABASE_UNAVAILABLE as error:
             # This browser forgets its cookie all the same; the row expires with it.
             logger.warning("sign-out could not revoke the session in the database: %r", error)
@@ -122,7 +123,7 @@ async def signout_everywhere(request: Request) -> Response:
         return redirect("/profile/settings")
     user_id = request.state.user.id
     ended = await services(request).browser_sessions.end_all(user_id)
-    await services(request).hub.publish(f"user:{user_id}", {"type": "signed_out", "session": None})
+    await services(request).hub.publish(user_topic(user_id), {"type": "signed_out", "session": None})
     request.session.clear()
     flash(request, "info", f"Signed out everywhere ({ended} session{'s' if ended != 1 else ''}).")
     return redirect("/signin")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from livebeats.accounts.github import GitHubIdentity
 from livebeats.errors import InvalidInput, NotFound
 from livebeats.models import Identity, User
+from livebeats.realtime.topics import profile_topic, user_topic
 from livebeats.text import clean_text
 
 USERNAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{2,32}")
@@ -145,10 +146,12 @@ class Accounts:
             user.username = username
             user.tagline = tagline
         if renamed:
-            await self.hub.publish(f"profile:{user_id}", {"type": "profile_renamed", "profile_id": user_id, "username": username})
+            await self.hub.publish(
+                profile_topic(user_id), {"type": "profile_renamed", "profile_id": user_id, "username": username}
+            )
         elif retagged:
             # Open profile pages show the new tagline at once (a rename reloads them anyway).
-            await self.hub.publish(f"profile:{user_id}", {"type": "tagline_changed", "profile_id": user_id, "tagline": tagline})
+            await self.hub.publish(profile_topic(user_id), {"type": "tagline_changed", "profile_id": user_id, "tagline": tagline})
         return user
 
     async def set_listening(self, user_id: int, profile_id: int | None) -> None:
@@ -160,4 +163,4 @@ class Accounts:
             if profile_id is not None and await session.get(User, profile_id) is None:
                 raise NotFound("That profile no longer exists.")
             user.active_profile_user_id = profile_id
-        await self.hub.publish(f"user:{user_id}", {"type": "listening", "profile_id": profile_id})
+        await self.hub.publish(user_topic(user_id), {"type": "listening", "profile_id": profile_id})

@@ -72,6 +72,7 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
         # The request (headers and all) is in the ASGI scope now and uvicorn never reads it again.
-        self.request = None
+        self.request = None  # type: ignore[assignment]  # uvicorn declares it always set; dropped to free the headers
         if self.response.status_code == 101 and not self.conn.extensions:
-            self.scope["extensions"][FRAME_WRITER] = FrameWriter(self)
+            # uvicorn types every scope extension as a dict of options; the ASGI spec leaves the value open.
+            self.scope["extensions"][FRAME_WRITER] = FrameWriter(self)  # type: ignore[assignment]

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from livebeats.clock import Clock, utc_now
 from livebeats.errors import NotAllowed, NotFound
 from livebeats.models import Song, SongStatus, User
+from livebeats.realtime.topics import ACTIVE_USERS, profile_topic, user_topic
 
 ADVANCE_TOLERANCE = timedelta(seconds=5)
 """A browser may ask for the next song this long before the server thinks the song ends."""
@@ -250,9 +251,9 @@ class Playback:
     async def announce(self, owner_id: int, now_playing: NowPlaying | None, owner_started_listening: bool = False) -> None:
         """Tell the profile's listeners, and refresh everyone's "Active users"."""
         if owner_started_listening:
-            await self.hub.publish(f"user:{owner_id}", {"type": "listening", "profile_id": owner_id})
+            await self.hub.publish(user_topic(owner_id), {"type": "listening", "profile_id": owner_id})
         await self.hub.publish(
-            f"profile:{owner_id}",
+            profile_topic(owner_id),
             {
                 "type": "playback",
                 "profile_id": owner_id,
@@ -261,7 +262,7 @@ class Playback:
         )
         async with self.sessions() as session:
             users = await active_users(session)
-        await self.hub.publish("active_users", {"type": "active_users", "users": users})
+        await self.hub.publish(ACTIVE_USERS, {"type": "active_users", "users": users})
 
     @staticmethod
     def _require_owner(actor_id: int, owner_id: int) -> None:

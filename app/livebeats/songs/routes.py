@@ -11,11 +11,11 @@ from starlette.routing import Route
 
 from livebeats.errors import UserError
 from livebeats.models import User
+from livebeats.realtime.topics import LISTENERS_SHOWN, profile_topic
 from livebeats.songs.service import MAX_BATCH_FILES, MAX_FILE_BYTES, MAX_SONGS_PER_USER, NewSong
 from livebeats.text import clean_text
 from livebeats.web import csrf_valid, flash, redirect, render, services, signed_in
 
-LISTENERS_SHOWN = 20
 UPLOAD_PATH_SUFFIX = "/songs/uploads"
 """The one route whose body may exceed the general request limit (it enforces MAX_FILE_BYTES itself)."""
 FILE_NAME_MAX_LENGTH = 255
@@ -43,7 +43,7 @@ async def profile_page(request: Request) -> Response:
     if profile.username != request.path_params["username"]:
         return redirect(f"/{profile.username}")
     user = request.state.user
-    listeners = services(request).hub.presence(f"profile:{profile.id}")
+    listeners = services(request).hub.presence(profile_topic(profile.id))
     return render(
         request,
         "profile.html",

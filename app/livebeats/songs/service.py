@@ -29,6 +29,7 @@ from livebeats.playback.service import (
     lock_owner,
     restart,
 )
+from livebeats.realtime.topics import profile_topic
 from livebeats.songs.mp3 import InvalidSong, read_song_file
 from livebeats.text import clean_text
 
@@ -244,7 +245,7 @@ class Songs:
                 owner_started_listening = listen_to_own_profile(owner)
             await session.flush()
             song_ids = [song.id for song in songs]
-        await self.hub.publish(f"profile:{owner_id}", {"type": "songs_changed", "profile_id": owner_id})
+        await self.hub.publish(profile_topic(owner_id), {"type": "songs_changed", "profile_id": owner_id})
         if started:
             await self.playback.announce(owner_id, started, owner_started_listening)
         return song_ids
@@ -270,7 +271,7 @@ class Songs:
         await self.announce_deleted(actor_id, [song_id], was_active)
 
     async def announce_deleted(self, owner_id: int, song_ids: list[int], stopped_playback: bool) -> None:
-        await self.hub.publish(f"profile:{owner_id}", {"type": "songs_deleted", "profile_id": owner_id, "song_ids": song_ids})
+        await self.hub.publish(profile_topic(owner_id), {"type": "songs_deleted", "profile_id": owner_id, "song_ids": song_ids})
         if stopped_playback:
             await self.playback.announce(owner_id, None)
 
@@ -292,7 +293,7 @@ class Songs:
             for index, item in enumerate(songs):
                 item.position = index
             order = [item.id for item in songs]
-        await self.hub.publish(f"profile:{actor_id}", {"type": "songs_reordered", "profile_id": actor_id, "order": order})
+        await self.hub.publish(profile_topic(actor_id), {"type": "songs_reordered", "profile_id": actor_id, "order": order})
         return order
 
 

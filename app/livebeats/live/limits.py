@@ -1,0 +1,71 @@
+"""How many live sockets a browser and an account may hold, and how fast a page may send.
+
+A browser may hold at most MAX_SOCKETS_PER_SESSION of these sockets on a node
+and an account MAX_SOCKETS_PER_USER (`OpenSockets`): more is a runaway script,
+not a reader.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+
+from starlette.websockets import WebSocket
+
+MAX_SOCKETS_PER_SESSION = 10
+MAX_SOCKETS_PER_USER = 25
+MESSAGE_BURST = 20
+MESSAGES_PER_SECOND = 10.0
+"""A page sends a ping every 5 s and a command per click; more than this is a runaway script."""
+
+
+class OpenSockets:
+    """How many live sockets each session and each user holds on this node."""
+
+    def __init__(self) -> None:
+        self._per_session: collections.Counter[str] = collections.Counter()
+        self._per_user: collections.Counter[int] = collections.Counter()
+
+    @staticmethod
+    def of(websocket: WebSocket) -> OpenSockets:
+        state = websocket.app.state
+        if not hasattr(state, "live_open_sockets"):
+            state.live_open_sockets = OpenSockets()
+        open_sockets: OpenSockets = state.live_open_sockets
+        return open_sockets
+
+    def admit(self, user_id: int, session: str) -> str | None:
+        """Count one more socket, or say (as a close reason, under 123 bytes) why not."""
+        if self._per_session[session] >= MAX_SOCKETS_PER_SESSION:
+            return f"Too many tabs: at most {MAX_SOCKETS_PER_SESSION} live pages per browser."
+        if self._per_user[user_id] >= MAX_SOCKETS_PER_USER:
+            return f"Too many tabs: at most {MAX_SOCKETS_PER_USER} live pages per account."
+        self._per_session[session] += 1
+        self._per_user[user_id] += 1
+        return None
+
+    def release(self, user_id: int, session: str) -> None:
+        self._per_session[session] -= 1
+        self._per_user[user_id] -= 1
+        if self._per_session[session] <= 0:
+            del self._per_session[session]
+        if self._per_user[user_id] <= 0:
+            del self._per_user[user_id]
+
+
+class MessageRate:
+    """Token bucket for one socket's messages: MESSAGE_BURST at once, refilled at MESSAGES_PER_SECOND."""
+
+    def __init__(self) -> None:
+        self._allowance = float(MESSAGE_BURST)
+        self._allowance_at = time.monotonic()
+
+    def take(self) -> bool:
+        """Count one message; False if it is over the rate (and is to be ignored)."""
+        now = time.monotonic()
+        self._allowance = min(MESSAGE_BURST, self._allowance + (now - self._allowance_at) * MESSAGES_PER_SECOND)
+        self._allowance_at = now
+        if self._allowance < 1:
+            return False
+        self._allowance -= 1
+        return True
