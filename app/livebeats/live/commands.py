@@ -102,6 +102,8 @@ def parse_command(raw: str) -> Command:
         message = json.loads(raw)
     except json.JSONDecodeError:
         raise InvalidInput("That message was not valid JSON.") from None
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise InvalidInput("That message holds a number too long to be one of ours.") from None
     except RecursionError:
         raise InvalidInput("That message was nested too deeply; commands are flat JSON objects.") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
