@@ -254,6 +254,7 @@ class Figures:
     storm_s: float | None = None
     storm_synced: int = 0
     anchor_p99: float = float("nan")
+    anchor_cpu_per_message_us: float = float("nan")
     anchor_baseline_kib: int = 0
     floor_us: float = float("nan")
 
@@ -393,6 +394,7 @@ def anchor_report(side: Side, run: Actions, figures: Figures) -> None:
         f"to {len(side.listeners)} sockets --"
     )
     figures.anchor_p99 = p99(report(side.nodes[0], side.listeners, run, figures.anchor_baseline_kib, "anchor"))
+    figures.anchor_cpu_per_message_us = run.server_cpu[side.nodes[0].name] / max(1, run.messages) * 1e6
     print_client_cost(run)
 
 
@@ -423,6 +425,11 @@ def summary(one: Figures | None, split: Figures | None) -> None:
             f"{cpu:.1f} us = {cpu / one.floor_us:.2f}x floor {one.floor_us:.1f} us",
             "<= 1.5x floor",
             cpu <= 1.5 * one.floor_us,
+        )
+        anchor_cpu = one.anchor_cpu_per_message_us
+        print(
+            f"  {'  the anchor, same run (a yardstick, no target)':<48} {anchor_cpu:.1f} us = "
+            f"{anchor_cpu / one.floor_us:.2f}x floor; the app's per message = {cpu / anchor_cpu:.2f}x the anchor's"
         )
         if one.storm_s is not None:
             verdict(
