@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import secrets
@@ -98,6 +99,7 @@ def serve(settings: Settings) -> None:
             print(problem, file=sys.stderr)
             raise SystemExit(1)
         app = create_app(settings)
+    collect_garbage_for_long_lived_sockets()
     uvicorn.run(
         app,
         host=settings.host,
@@ -109,6 +111,27 @@ def serve(settings: Settings) -> None:
         ws_per_message_deflate=False,
         log_level="info",
     )
+
+
+FULL_COLLECTION_EVERY = 1000
+"""Generation-1 collections between two full (generation-2) ones; CPython's default is 10."""
+
+
+def collect_garbage_for_long_lived_sockets() -> None:
+    """Keep CPython's full garbage collections from scaling with every socket held.
+
+    Each live socket keeps a few hundred long-lived objects; at 5,000 sockets a
+    full collection walks about a million of them. With CPython's defaults,
+    5,000 pages connecting at once (a reconnect storm: a deploy, a node restart)
+    ran ten full collections, 1.4 s of CPU in a 6 s connect (bench/README.md).
+    What the app built at start-up is frozen (never garbage: modules, routes,
+    metadata) and full collections come a hundred times less often. Garbage
+    without cycles is still freed at once, and young cycles still collected;
+    only cycles that outlived two collections wait longer.
+    """
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
 
 
 def dev() -> None:
