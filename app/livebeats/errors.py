@@ -23,6 +23,10 @@ class NotAllowed(UserError):
     """The user is signed in but may not do this (for example, is not the owner)."""
 
 
+class SignInRequired(UserError):
+    """A signed-out visitor (a public profile's listener) asked for what needs an account."""
+
+
 class NotFound(UserError):
     """The thing named by the request does not exist (any more)."""
 

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
 
     admin_usernames: str = Field("", description="Comma-separated usernames whose songs the cleaner keeps.")
     dev_signin: bool = Field(False, description="Offer a sign-in form without GitHub; refused with APP_ENV=production or on ECS.")
+    public_profiles: bool = Field(
+        False,
+        description="Visitors who are not signed in may open a profile page and listen along (live, without controls, "
+        "not shown as listeners); off: every page but sign-in asks them to sign in.",
+    )
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:

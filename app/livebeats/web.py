@@ -75,6 +75,20 @@ def signed_in(handler: Handler) -> Handler:
     return guarded
 
 
+def signed_in_or_public(handler: Handler) -> Handler:
+    """Pages a signed-out visitor may see when PUBLIC_PROFILES is on (with no user in `request.state`);
+    otherwise exactly `signed_in`, so turning the setting off changes nothing else."""
+    private = signed_in(handler)
+
+    @wraps(handler)
+    async def guarded(request: Request) -> Response:
+        if request.app.state.settings.public_profiles and await current_user(request) is None:
+            return await handler(request)
+        return await private(request)
+
+    return guarded
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     base = {
         "current_user": getattr(request.state, "user", None),

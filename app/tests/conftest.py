@@ -82,6 +82,15 @@ def second_server(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFact
     app.stop()
 
 
+@pytest.fixture(scope="session")
+def public_server(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """A node with PUBLIC_PROFILES on, on the same database: signed-out visitors may listen."""
+    app = AppServer({**app_env, "PUBLIC_PROFILES": "true"}, tmp_path_factory.mktemp("logs") / "public.log")
+    app.start()
+    yield app
+    app.stop()
+
+
 @pytest.fixture(autouse=True)
 async def clean_database(request: pytest.FixtureRequest) -> None:
     """Empty tables and song storage before each app test (the realtime package's own tests need neither)."""

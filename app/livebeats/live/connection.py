@@ -7,6 +7,11 @@ to "active_users". In-app navigation keeps the socket: the page sends
 `{"type": "view", "profile": <id or null>}` and the connection watches that
 profile instead.
 
+A public listener (a signed-out visitor, PUBLIC_PROFILES) has no user: its
+connection follows the profile it views, subscribes to nothing else (no user
+topic, no "active users"), is never tracked in a presence list and answers
+every command but ping and view with an `error`.
+
 An event that finds its connection idle is written by the fan-out itself,
 frame bytes straight to the socket (`transport.py`), not through one task and
 the ASGI send chain per connection; anything else waits in the connection's
@@ -22,7 +27,7 @@ from typing import Any, assert_never
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livebeats.accounts.sessions import session_key
-from livebeats.errors import DATABASE_UNAVAILABLE, NotFound, UserError
+from livebeats.errors import DATABASE_UNAVAILABLE, NotFound, SignInRequired, UserError
 from livebeats.live.close_codes import DATABASE_DOWN, SERVER_BUSY, SIGNED_OUT, TRY_AGAIN_LATER, DatabaseBusy
 from livebeats.live.commands import (
     Command,
@@ -62,25 +67,27 @@ def as_sent(item: Outgoing) -> str:
 
 
 class LiveConnection:
-    def __init__(self, websocket: WebSocket, user: User, viewed_profile_id: int | None) -> None:
+    def __init__(self, websocket: WebSocket, user: User | None, viewed_profile_id: int | None) -> None:
+        """`user` None: a public listener, following `viewed_profile_id`."""
         self.websocket = websocket
         self.services = services(websocket)
         self.hub = self.services.hub
         self.shared = SharedWork.of(websocket)
-        self.user_id = user.id
+        self.user_id = user.id if user else None
         """Kept instead of the ORM row, which would hold its identity-map state for the socket's lifetime."""
-        self.user_info = {"id": user.id, "username": user.username, "avatar_url": user.avatar_url}
-        self.session = session_key(websocket.session["sid"])
+        self.user_info = {"id": user.id, "username": user.username, "avatar_url": user.avatar_url} if user else None
+        self.session = session_key(websocket.session["sid"]) if user else None
         self.viewed_profile_id = viewed_profile_id
-        self.listening_profile_id: int | None = user.active_profile_user_id
+        self.listening_profile_id: int | None = user.active_profile_user_id if user else viewed_profile_id
         self.frames: FrameWriter | None = websocket.scope["extensions"].get(FRAME_WRITER)
         self.client = Client(max_queue=OUTBOX_SIZE, deliver_now=self._deliver_now if self.frames is not None else None)
         self.send_lock = asyncio.Lock()
         self.rate = MessageRate()
 
     async def run(self) -> None:
-        self.hub.attach(self.client, user_topic(self.user_id))
-        self.hub.attach(self.client, ACTIVE_USERS)
+        if self.user_id is not None:
+            self.hub.attach(self.client, user_topic(self.user_id))
+            self.hub.attach(self.client, ACTIVE_USERS)
         if self.viewed_profile_id is not None:
             self.hub.attach(self.client, profile_topic(self.viewed_profile_id))
         if self.listening_profile_id is not None:
@@ -138,7 +145,7 @@ class LiveConnection:
         the subscription and any later change arrives as an event.
         """
         player = await self.current_player(self.listening_profile_id)
-        users = await self.shared.active_users.get(None)
+        users = await self.shared.active_users.get(None) if self.user_id is not None else []
         await self.send(
             {
                 "type": "state",
@@ -221,6 +228,8 @@ class LiveConnection:
 
     async def _check_still_signed_in(self) -> None:
         """After the bus was deaf, a `signed_out` event may have been missed: ask the database."""
+        if self.user_id is None:
+            return
         if await SessionChecks.of(self.websocket).user(self.user_id, self.websocket.session["sid"]) is None:
             await self._signed_out()
 
@@ -257,6 +266,9 @@ class LiveConnection:
                 await self.send({"type": "error", "message": "Something went wrong on our side; please try again."})
 
     async def _handle(self, command: Command) -> None:
+        if self.user_id is None:
+            await self._handle_public(command)
+            return
         playback, songs, accounts = self.services.playback, self.services.songs, self.services.accounts
         match command:
             case Ping():
@@ -287,10 +299,21 @@ class LiveConnection:
             case _:
                 assert_never(command)
 
+    async def _handle_public(self, command: Command) -> None:
+        """A public listener's command: it may only keep its socket alive and follow another profile."""
+        match command:
+            case Ping():
+                await self._ping(command)
+            case View(profile_id=profile_id):
+                await self._view(profile_id)
+                await self._switch_listening(profile_id)
+            case _:
+                raise SignInRequired("Sign in to do that.")
+
     async def _ping(self, ping: Ping) -> None:
         region = self.services.settings.aws_region
         await self.send({"type": "pong", "sent_at": ping.sent_at, "region": region})
-        if ping.rtt_ms is None or self.listening_profile_id is None:
+        if ping.rtt_ms is None or self.listening_profile_id is None or self.user_info is None:
             return
         await self.hub.update_meta(
             topic=profile_topic(self.listening_profile_id),
@@ -319,7 +342,8 @@ class LiveConnection:
         self.listening_profile_id = profile_id
         topic = profile_topic(profile_id)
         self.hub.attach(self.client, topic)
-        await self.hub.track(topic=topic, client=self.client, user=self.user_info)
+        if self.user_info is not None:
+            await self.hub.track(topic=topic, client=self.client, user=self.user_info)
 
     async def _switch_listening(self, profile_id: int | None) -> None:
         """Follow the user's listened-to profile (changed in this tab or another one)."""

@@ -2,7 +2,10 @@
 
 Every page opens `/live?profile=<id of the profile shown>` with its session
 cookie; a socket from another site's page, without a live session, with a
-malformed profile or over the tab limits is closed with 1008.
+malformed profile or over the tab limits is closed with 1008. With
+PUBLIC_PROFILES on, a socket without a live session that names a profile is
+served as that profile's public listener instead (see `LiveConnection`),
+within `PublicSockets`' limits.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from livebeats.accounts.sessions import session_key
 from livebeats.errors import DATABASE_UNAVAILABLE
 from livebeats.live.close_codes import DATABASE_DOWN, POLICY_VIOLATION, SERVER_BUSY, TRY_AGAIN_LATER, DatabaseBusy
 from livebeats.live.connection import LiveConnection
-from livebeats.live.limits import OpenSockets
+from livebeats.live.limits import OpenSockets, PublicSockets
 from livebeats.live.origin import origin_allowed
 from livebeats.live.session_checks import SessionChecks
 from livebeats.models import User
@@ -49,16 +52,19 @@ async def live_endpoint(websocket: WebSocket) -> None:
         await websocket.accept()
         await websocket.close(code=TRY_AGAIN_LATER, reason=SERVER_BUSY if busy else DATABASE_DOWN)
         return
-    if user is None:
-        await websocket.close(code=POLICY_VIOLATION)
-        return
     try:
         viewed = int(websocket.query_params["profile"]) if websocket.query_params.get("profile") else None
     except ValueError:
         await websocket.close(code=POLICY_VIOLATION)
         return
-    open_sockets, session = OpenSockets.of(websocket), session_key(websocket.session["sid"])
-    refusal = open_sockets.admit(user.id, session)
+    if user is None:
+        if settings.public_profiles and viewed is not None:
+            await serve_public_listener(websocket, viewed)
+        else:
+            await websocket.close(code=POLICY_VIOLATION)
+        return
+    open_sockets, session, user_id = OpenSockets.of(websocket), session_key(websocket.session["sid"]), user.id
+    refusal = open_sockets.admit(user_id, session)
     await websocket.accept()
     if refusal is not None:
         await websocket.close(code=POLICY_VIOLATION, reason=refusal)
@@ -68,7 +74,22 @@ async def live_endpoint(websocket: WebSocket) -> None:
     try:
         await connection.run()
     finally:
-        open_sockets.release(connection.user_id, session)
+        open_sockets.release(user_id, session)
+
+
+async def serve_public_listener(websocket: WebSocket, profile_id: int) -> None:
+    """A signed-out visitor's socket on a public profile: counted per client address, not per session."""
+    public_sockets = PublicSockets.of(websocket)
+    address = websocket.client.host if websocket.client else ""
+    refusal = public_sockets.admit(address)
+    await websocket.accept()
+    if refusal is not None:
+        await websocket.close(code=POLICY_VIOLATION, reason=refusal)
+        return
+    try:
+        await LiveConnection(websocket, None, profile_id).run()
+    finally:
+        public_sockets.release(address)
 
 
 routes = [WebSocketRoute("/live", live_endpoint)]

@@ -2,7 +2,9 @@
 
 A browser may hold at most MAX_SOCKETS_PER_SESSION of these sockets on a node
 and an account MAX_SOCKETS_PER_USER (`OpenSockets`): more is a runaway script,
-not a reader.
+not a reader. A signed-out visitor's socket (PUBLIC_PROFILES) has neither a
+session nor an account to count by, so `PublicSockets` counts them per client
+address and in all, on each node.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from starlette.websockets import WebSocket
 
 MAX_SOCKETS_PER_SESSION = 10
 MAX_SOCKETS_PER_USER = 25
+MAX_PUBLIC_SOCKETS_PER_ADDRESS = 20
+"""Signed-out sockets one client address may hold on a node: a household or an office behind one NAT."""
+MAX_PUBLIC_SOCKETS = 2000
+"""Signed-out sockets a node holds in all, so that visitors cannot crowd out the signed-in users' sockets."""
 MESSAGE_BURST = 20
 MESSAGES_PER_SECOND = 10.0
 """A page sends a ping every 5 s and a command per click; more than this is a runaway script."""
@@ -51,6 +57,42 @@ class OpenSockets:
             del self._per_session[session]
         if self._per_user[user_id] <= 0:
             del self._per_user[user_id]
+
+
+class PublicSockets:
+    """How many signed-out (public listening) sockets each client address, and all of them, hold on this node.
+
+    The address is the one uvicorn reports: the load balancer's X-Forwarded-For
+    client when FORWARDED_ALLOW_IPS trusts it, else the peer's.
+    """
+
+    def __init__(self) -> None:
+        self._per_address: collections.Counter[str] = collections.Counter()
+        self._total = 0
+
+    @staticmethod
+    def of(websocket: WebSocket) -> PublicSockets:
+        state = websocket.app.state
+        if not hasattr(state, "live_public_sockets"):
+            state.live_public_sockets = PublicSockets()
+        public_sockets: PublicSockets = state.live_public_sockets
+        return public_sockets
+
+    def admit(self, address: str) -> str | None:
+        """Count one more socket, or say (as a close reason, under 123 bytes) why not."""
+        if self._total >= MAX_PUBLIC_SOCKETS:
+            return "Too many visitors on this server right now; sign in, or try again later."
+        if self._per_address[address] >= MAX_PUBLIC_SOCKETS_PER_ADDRESS:
+            return f"Too many tabs: at most {MAX_PUBLIC_SOCKETS_PER_ADDRESS} signed-out live pages per address."
+        self._per_address[address] += 1
+        self._total += 1
+        return None
+
+    def release(self, address: str) -> None:
+        self._total -= 1
+        self._per_address[address] -= 1
+        if self._per_address[address] <= 0:
+            del self._per_address[address]
 
 
 class MessageRate:

@@ -14,7 +14,7 @@ from livebeats.models import User
 from livebeats.realtime.topics import LISTENERS_SHOWN, profile_topic
 from livebeats.songs.service import MAX_BATCH_FILES, MAX_FILE_BYTES, MAX_SONGS_PER_USER, NewSong
 from livebeats.text import clean_text
-from livebeats.web import csrf_valid, flash, redirect, render, services, signed_in
+from livebeats.web import csrf_valid, flash, redirect, render, services, signed_in, signed_in_or_public
 
 UPLOAD_PATH_SUFFIX = "/songs/uploads"
 """The one route whose body may exceed the general request limit (it enforces MAX_FILE_BYTES itself)."""
@@ -35,14 +35,15 @@ def json_error(message: str, status_code: int) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status_code)
 
 
-@signed_in
+@signed_in_or_public
 async def profile_page(request: Request) -> Response:
+    """The profile; a signed-out visitor (PUBLIC_PROFILES) gets it without controls, following its playback."""
     profile = await load_profile(request)
     if profile is None:
         return not_found(request)
     if profile.username != request.path_params["username"]:
         return redirect(f"/{profile.username}")
-    user = request.state.user
+    user: User | None = request.state.user
     listeners = services(request).hub.presence(profile_topic(profile.id))
     return render(
         request,
@@ -50,15 +51,16 @@ async def profile_page(request: Request) -> Response:
         {
             "profile": profile,
             "songs": await services(request).songs.list_for(profile.id),
-            "is_owner": user.id == profile.id,
-            "listening": user.active_profile_user_id == profile.id,
+            "is_owner": user is not None and user.id == profile.id,
+            "listening": user is None or user.active_profile_user_id == profile.id,
+            "public_listener": user is None,
             "listeners": listeners[:LISTENERS_SHOWN],
             "more_listeners": max(len(listeners) - LISTENERS_SHOWN, 0),
         },
     )
 
 
-@signed_in
+@signed_in_or_public
 async def songs_table(request: Request) -> Response:
     """The table body alone, re-fetched by open pages when the song list changes."""
     profile = await load_profile(request)
@@ -70,7 +72,7 @@ async def songs_table(request: Request) -> Response:
         {
             "profile": profile,
             "songs": await services(request).songs.list_for(profile.id),
-            "is_owner": request.state.user.id == profile.id,
+            "is_owner": request.state.user is not None and request.state.user.id == profile.id,
         },
     )
 

@@ -9,6 +9,9 @@
   const body = document.body;
   const $ = (id) => document.getElementById(id);
   const live = body.dataset.live === "true";
+  // A signed-out visitor on a public profile (PUBLIC_PROFILES): the page follows the
+  // profile's playback and has no controls; its socket accepts only ping and view.
+  const publicListener = body.dataset.publicListener === "true";
   const userId = Number(body.dataset.userId);
   const viewedProfileId = () => (body.dataset.profileId ? Number(body.dataset.profileId) : null);
   const isOwner = () => body.dataset.owner === "true";
@@ -99,7 +102,8 @@
     const finalUrl = new URL(response.url);
     const next = new DOMParser().parseFromString(html, "text/html");
     const main = next.querySelector("main.content");
-    if (next.body.dataset.live !== "true" || !main || !swappable(finalUrl)) {
+    const signInChanged = next.body.dataset.publicListener !== body.dataset.publicListener;
+    if (next.body.dataset.live !== "true" || signInChanged || !main || !swappable(finalUrl)) {
       location.assign(finalUrl.href);
       return;
     }
@@ -278,6 +282,7 @@
   async function updatePlayerSource() {
     const heard = listeningProfileId;
     const source = $("player-source");
+    if (!source) return; // a public listener's player names no source: it is the profile shown
     if (heard === null || heard === userId) { source.hidden = true; return; }
     const name = await profileName(heard).catch(() => undefined);
     if (heard !== listeningProfileId) return;
@@ -287,7 +292,7 @@
     $("player-stop").hidden = heard === viewedProfileId();
     source.hidden = false;
   }
-  $("player-stop").addEventListener("click", () => send({ type: "stop_listening" }));
+  $("player-stop")?.addEventListener("click", () => send({ type: "stop_listening" }));
 
   // -- player: everyone hears the same second ------------------------------------------
   // The server says how far into the song it is when it sends a message; the song
@@ -324,7 +329,7 @@
     const previous = currentSong;
     currentSong = song;
     receivedAt = performance.now();
-    $("player-controls").hidden = !(song && song.profile_id === userId);
+    if ($("player-controls")) $("player-controls").hidden = !(song && song.profile_id === userId);
     if (!song || song.status !== "playing") $("player-resume").hidden = true;
     if (!song) {
       audio.pause();
@@ -363,7 +368,7 @@
   }
   const sameSong = (src, id) => new RegExp(`/files/${id}\\?`).test(src);
   function setToggle(playing) {
-    $("player-toggle").setAttribute("aria-label", playing ? "Pause" : "Play");
+    $("player-toggle")?.setAttribute("aria-label", playing ? "Pause" : "Play");
     $("player").dataset.status = playing ? "playing" : "paused";
   }
 
@@ -379,7 +384,7 @@
   document.addEventListener("visibilitychange", () => { if (!document.hidden) resync(); });
   audio.addEventListener("ended", () => {
     const song = currentSong;
-    if (!song) return;
+    if (!song || publicListener) return; // the signed-in listeners' pages advance the song
     setTimeout(() => send({ type: "ended", song_id: song.id }), Math.random() * 1500);
   });
 
@@ -410,9 +415,9 @@
   $("player-resume").addEventListener("click", listenNow);
   audio.addEventListener("playing", () => { $("player-resume").hidden = true; });
 
-  $("player-prev").addEventListener("click", () => send({ type: "prev" }));
-  $("player-next").addEventListener("click", () => send({ type: "next" }));
-  $("player-toggle").addEventListener("click", () => {
+  $("player-prev")?.addEventListener("click", () => send({ type: "prev" }));
+  $("player-next")?.addEventListener("click", () => send({ type: "next" }));
+  $("player-toggle")?.addEventListener("click", () => {
     if (currentSong) send({ type: "toggle", song_id: currentSong.id });
   });
 
