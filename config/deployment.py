@@ -178,6 +178,12 @@ class DeploymentConfig:
         "true: a cross-region read replica of the database in the secondary region, and the secrets and image "
         "replicated there, so `make failover` can run the site from the secondary alone (a second instance's cost).",
     )
+    public_profiles: bool = _setting(
+        "PUBLIC_PROFILES",
+        False,
+        "true: visitors who are not signed in may open a profile and listen (no controls, not listed as listeners; "
+        "they see who is listening); the app's PUBLIC_PROFILES.",
+    )
     log_retention_days: int = _setting("LOG_RETENTION_DAYS", 30, "CloudWatch log retention in days.")
     throwaway: bool = _setting(
         "THROWAWAY",

@@ -131,6 +131,8 @@ class AppStack(RemoteStateStack):
                 environment["APP_HOSTNAME"] = config.app_hostname
             if config.https_enabled:
                 environment["SECURE_COOKIES"] = "true"
+            if config.public_profiles:
+                environment["PUBLIC_PROFILES"] = "true"
             # One scope per region holds its cluster, load balancer and service:
             # the addresses they were first deployed at (app/PrimaryService/...).
             region_scope = Construct(self, f"{role.title()}Service")

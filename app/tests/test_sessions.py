@@ -119,3 +119,18 @@ async def test_sessions_checked_together_are_each_live_only_if_checked_alone(eng
     for user_id, session_id in asked:
         alone = await now.user(user_id, session_id)
         assert (alone is not None) == ((user_id, session_id) in found)
+
+
+@pytest.mark.parametrize("node", ["server", "public_server"])
+async def test_a_page_whose_session_ended_is_sent_to_sign_in(browsers, request, node):
+    """Its socket closes with 4001 (the page goes to /signin), also where PUBLIC_PROFILES would serve a visitor."""
+    target = request.getfixturevalue(node)
+    alice = await browsers("alice", target=target)
+    stale = copy_of(alice)
+    try:
+        assert (await alice.http.post("/signout", data={"csrf_token": alice.csrf})).status_code == 303
+        async with stale.live(alice.user_id) as socket:
+            assert await closed_with(socket) == 4001
+            assert socket.close_reason == "signed out"
+    finally:
+        await stale.close()

@@ -88,6 +88,7 @@ def variant_config(default_config: DeploymentConfig) -> DeploymentConfig:
         container_insights=True,
         throwaway=True,
         s3_use_path_style=True,
+        public_profiles=True,
     )
 
 

@@ -104,6 +104,14 @@ def test_https_with_certificates_and_http_redirects(variant: Synthesized) -> Non
         assert '{"name" = "SECURE_COOKIES", "value" = "true"}' in task["container_definitions"]
 
 
+def test_public_listening_reaches_the_tasks_only_when_asked_for(synthesized: Synthesized, variant: Synthesized) -> None:
+    """PUBLIC_PROFILES is the app's setting too: the deployment passes it on, and off means absent (the app's default)."""
+    for task in variant.resources("app", "aws_ecs_task_definition").values():
+        assert '{"name" = "PUBLIC_PROFILES", "value" = "true"}' in task["container_definitions"]
+    for task in synthesized.resources("app", "aws_ecs_task_definition").values():
+        assert "PUBLIC_PROFILES" not in task["container_definitions"]
+
+
 def test_load_balancers_are_reached_only_through_the_accelerator_and_drop_invalid_headers(synthesized: Synthesized) -> None:
     """Internal: no public addresses, no direct traffic; the accelerator is the only way in."""
     for lb in synthesized.resources("app", "aws_lb").values():

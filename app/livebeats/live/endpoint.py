@@ -1,9 +1,10 @@
 """`/live`: who may open a live socket, and the connection that then serves it.
 
 Every page opens `/live?profile=<id of the profile shown>` with its session
-cookie; a socket from another site's page, without a live session, with a
-malformed profile or over the tab limits is closed with 1008. With
-PUBLIC_PROFILES on, a socket without a live session that names a profile is
+cookie; a socket from another site's page, without a session, with a
+malformed profile or over the tab limits is closed with 1008, one whose
+session has ended (signed out elsewhere, expired) with 4001 "signed out". With
+PUBLIC_PROFILES on, a socket without a session that names a profile is
 served as that profile's public listener instead (see `LiveConnection`),
 within `PublicSockets`' limits.
 """
@@ -17,7 +18,14 @@ from starlette.websockets import WebSocket
 
 from livebeats.accounts.sessions import session_key
 from livebeats.errors import DATABASE_UNAVAILABLE
-from livebeats.live.close_codes import DATABASE_DOWN, POLICY_VIOLATION, SERVER_BUSY, TRY_AGAIN_LATER, DatabaseBusy
+from livebeats.live.close_codes import (
+    DATABASE_DOWN,
+    POLICY_VIOLATION,
+    SERVER_BUSY,
+    SIGNED_OUT,
+    TRY_AGAIN_LATER,
+    DatabaseBusy,
+)
 from livebeats.live.connection import LiveConnection
 from livebeats.live.limits import OpenSockets, PublicSockets
 from livebeats.live.origin import origin_allowed
@@ -58,7 +66,12 @@ async def live_endpoint(websocket: WebSocket) -> None:
         await websocket.close(code=POLICY_VIOLATION)
         return
     if user is None:
-        if settings.public_profiles and viewed is not None:
+        if isinstance(websocket.session.get("user_id"), int):
+            # A page rendered signed in whose session has ended (signed out elsewhere, expired):
+            # it goes to the sign-in page, as on sign-out, instead of retrying or turning public.
+            await websocket.accept()
+            await websocket.close(code=SIGNED_OUT, reason="signed out")
+        elif settings.public_profiles and viewed is not None:
             await serve_public_listener(websocket, viewed)
         else:
             await websocket.close(code=POLICY_VIOLATION)
