@@ -92,11 +92,10 @@ gates: .venv/.synced
 	$(VENV_BIN)python tools/image_requirements.py --check
 	PYTHONPATH=$(CURDIR):$(CURDIR)/app $(VENV_BIN)python tools/config_tables.py --check
 
-# The gates, then both test trees without what applies stacks to the emulator: the deploy cycle
-# (tests/deploy) and the state-safety tests (a stack applied, twice at once).
+# The gates, then both test trees (side by side, as in make test) without what applies stacks to
+# the emulator: the deploy cycle (tests/deploy) and the state-safety tests.
 check: gates node_modules/.installed .local/system-packages
-	PYTHONPATH=$(CURDIR) $(VENV_BIN)python -m pytest tests -q --ignore=tests/deploy --ignore=tests/security/test_state_safety.py
-	cd app && ../.venv/bin/python -m pytest tests -q
+	scripts/test.sh --no-deploy -q
 
 ## Against AWS (or the emulator when AWS_ENDPOINT_URL is set) ---------------------
 

@@ -4,6 +4,11 @@
 It synthesizes once, then drives the pinned cdktf CLI, and Terraform itself where cdktf
 has no verb for the step:
 
+* The synth (the provider bindings alone take ~20 s to load) is skipped when the synth
+  directory already holds one of the same inputs: the configuration as resolved, the code
+  that builds the stacks, the locks of the provider bindings and of the CLI, and the app's
+  build context when the image is built from it. Their sha256 is written to
+  ``.synth-inputs.sha256`` in that directory after each synth. ``synth`` always synthesizes.
 * ``bootstrap`` keeps its state in the bucket it creates (``<PROJECT_NAME>/bootstrap.tfstate``),
   so a fresh clone, a second operator or CI finds it. The first deploy cannot use that
   backend yet: it applies with a local state file, then moves the state into the bucket
@@ -27,6 +32,7 @@ the tests, not ``config/``) have.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -43,6 +49,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config import ConfigError, DeploymentConfig, load_config
+from constructs_lib.build_context import source_digest
 
 REPO = Path(__file__).resolve().parents[1]
 CDKTF = REPO / "node_modules" / ".bin" / "cdktf"
@@ -56,6 +63,11 @@ ACCELERATOR_INTERFACE_TYPE = "global_accelerator_managed"
 # AWS documents no upper bound for removing them; minutes are usual.
 ACCELERATOR_CLEANUP_TIMEOUT_SECONDS = 30 * 60
 ACCELERATOR_POLL_SECONDS = 10
+# What a synth reads besides the configuration, relative to the repository: the code that
+# builds the stacks, the CLI's settings and the locks of the provider bindings and the CLI.
+SYNTH_SOURCES = ("main.py", "cdktf.json", "Pipfile.lock", "package-lock.json")
+SYNTH_SOURCE_PACKAGES = ("config", "constructs_lib", "stacks")
+SYNTH_INPUTS_RECORD = ".synth-inputs.sha256"
 # Every resource of the bootstrap stack is an S3 bucket or one of its configurations,
 # each imported by the bucket's name.
 ADOPTABLE_PREFIX = "aws_s3_bucket"
@@ -81,8 +93,29 @@ class Stacks:
     # --- cdktf and terraform ------------------------------------------------------
 
     def synth(self) -> None:
+        """Synthesize into the synth directory, and record from which inputs.
+
+        The inputs are read before the synth starts, so an edit made during it makes the
+        next command synthesize again; the old record goes first, so a synth that stops
+        part-way leaves none.
+        """
+        inputs = synth_inputs_digest(self.config)
+        record = self.outdir / SYNTH_INPUTS_RECORD
+        record.unlink(missing_ok=True)
         self.outdir.parent.mkdir(parents=True, exist_ok=True)  # cdktf makes only the last directory
         self._run([str(CDKTF), "synth", "--app", f"{sys.executable} main.py", "--output", str(self.outdir)], cwd=REPO)
+        record.write_text(inputs + "\n")
+
+    def synth_unless_current(self) -> None:
+        """Synthesize, unless the synth directory holds the synth of exactly the current inputs."""
+        if self.synth_is_current():
+            print(f"{self.outdir}: synthesized from these inputs already ({SYNTH_INPUTS_RECORD}); not synthesizing again")
+            return
+        self.synth()
+
+    def synth_is_current(self) -> bool:
+        record = self.outdir / SYNTH_INPUTS_RECORD
+        return record.is_file() and record.read_text().strip() == synth_inputs_digest(self.config)
 
     def cdktf(self, verb: str, *stacks: str) -> None:
         """``cdktf <verb> <stacks>`` on the synthesized stacks, without prompting."""
@@ -191,7 +224,7 @@ class Stacks:
     # --- deploy -------------------------------------------------------------------
 
     def deploy(self, stacks: Sequence[str]) -> None:
-        self.synth()
+        self.synth_unless_current()
         if BOOTSTRAP in stacks:
             self.deploy_bootstrap()
         rest = [s for s in stacks if s != BOOTSTRAP]
@@ -236,7 +269,7 @@ class Stacks:
     # --- diff ---------------------------------------------------------------------
 
     def diff(self, stacks: Sequence[str]) -> None:
-        self.synth()
+        self.synth_unless_current()
         status = self.bucket_status()
         self.require_bucket_not_foreign(status)
         deployed = {s for s in self.all_stacks() if status == "ours" and self.has_state(s)}
@@ -272,7 +305,7 @@ class Stacks:
     # --- destroy ------------------------------------------------------------------
 
     def destroy(self, stacks: Sequence[str]) -> None:
-        self.synth()
+        self.synth_unless_current()
         first = [s for s in stacks if s not in (FOUNDATION, BOOTSTRAP)]
         if first:
             self.cdktf("destroy", *first)
@@ -339,6 +372,25 @@ class Stacks:
 
     def output(self, stacks: Sequence[str]) -> None:
         self.cdktf("output", *stacks)
+
+
+def synth_inputs_digest(config: DeploymentConfig, repo: Path = REPO) -> str:
+    """sha256 of what the synthesized Terraform depends on: a synth of equal inputs writes the same files.
+
+    The configuration is taken as resolved (environment, ``cdktf.json`` context, defaults),
+    so a setting changed in either place, or a default changed in ``config/``, counts. The
+    app's build context counts only when the image is built from it (``APP_IMAGE`` unset):
+    its digest is the image tag in the app stack.
+    """
+    digest = hashlib.sha256(repr(config).encode())
+    sources = [repo / name for name in SYNTH_SOURCES]
+    sources += sorted(path for package in SYNTH_SOURCE_PACKAGES for path in (repo / package).rglob("*.py"))
+    for path in sources:
+        digest.update(f"\0{path.relative_to(repo)}\0".encode())
+        digest.update(path.read_bytes())
+    if config.app_image is None:  # the architecture is in the configuration already
+        digest.update(source_digest(repo / "app", platform=config.cpu_architecture).encode())
+    return digest.hexdigest()
 
 
 def _tagged(tags: list[dict[str, str]]) -> bool:

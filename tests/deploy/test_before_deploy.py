@@ -75,11 +75,13 @@ def test_a_state_bucket_without_its_state_is_adopted_not_created_again(undeploye
             assert result.returncode == 0, f"scripts/cdktf.sh {' '.join(args)} failed:\n{(result.stdout + result.stderr)[-4000:]}"
             return result.stdout
 
-        assert "creating the state bucket" in cdktf_sh("deploy", "bootstrap")
+        first = cdktf_sh("deploy", "bootstrap")
+        assert "creating the state bucket" in first and "not synthesizing again" not in first
         s3.delete_object(Bucket="livebeats-adoption-check", Key="livebeats/bootstrap.tfstate")
 
         adopted = cdktf_sh("deploy", "bootstrap")
         assert "exists without its state: importing it" in adopted and "7 imported, 0 added" in adopted, adopted[-4000:]
+        assert "synthesized from these inputs already" in adopted, "the same inputs: the first deploy's synth is reused"
         plan = subprocess.run(
             ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color"],
             cwd=tmp_path / "cdktf.out" / "stacks" / "bootstrap",

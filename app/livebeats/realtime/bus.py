@@ -114,7 +114,8 @@ class PgBus:
         """
         self._listener_task = asyncio.create_task(self._listen_forever(), name="realtime-listen")
         try:
-            await asyncio.wait_for(self._listening.wait(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for, which can lose a cancel(): see _watch
+                await self._listening.wait()
         except TimeoutError:
             await self.stop()
             raise BusUnavailable(
@@ -204,7 +205,10 @@ class PgBus:
         """
         while not conn.is_closed():
             try:
-                await asyncio.wait_for(lost.wait(), self._keepalive_interval)
+                # Not wait_for: on Python 3.11 it loses a cancel() that comes just as the event is
+                # set (python/cpython#86296); this task would reconnect on and stop() wait forever.
+                async with asyncio.timeout(self._keepalive_interval):
+                    await lost.wait()
                 return
             except TimeoutError:
                 pass

@@ -95,7 +95,10 @@ class PresenceGossip:
             timeout = self._last_sent + self._heartbeat_interval - time.monotonic()
             if timeout > 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                    # Not wait_for: on Python 3.11 it loses a cancel() that comes just as the event
+                    # is set (python/cpython#86296), and stop() would wait for this task forever.
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
             self._wake.clear()
             while self._ops:
                 batch = self._take_batch()

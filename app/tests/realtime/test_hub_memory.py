@@ -6,6 +6,7 @@ the interface `PgBus` implements, so these check the hub's logic alone and fast.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -114,3 +115,22 @@ async def test_latest_wins_topic_delivers_the_newest_list_once_per_interval(hubs
     await wait_until(lambda: any(m["version"] == 4 for m in inbox.of_type("active_users")), timeout=2, what="the newest")
     versions = [m["version"] for m in inbox.of_type("active_users")]
     assert versions[-1] == 4 and len(versions) <= 2, versions
+
+
+@pytest.mark.timeout(10)  # the failure is a hang: stop() waiting for a sender that lost its cancel()
+@pytest.mark.parametrize("turns", range(5))
+async def test_a_presence_change_while_stopping_does_not_keep_the_node_running(hubs, turns):
+    """stop() cancels the presence sender; a change made `turns` event-loop turns into stop() wakes it then.
+
+    On Python 3.11 asyncio.wait_for loses a cancel() that comes just as the event it waits
+    for is set (python/cpython#86296): the sender ran on and stop() waited for it forever,
+    with the node still listening (on PostgreSQL: a teardown timeout, then a later test
+    counting one listener too many).
+    """
+    hub_a, hub_b = await hubs("node-a"), await hubs("node-b")
+    await wait_until(lambda: hub_b.nodes() == ["node-a"], timeout=2, what="node a's first heartbeat: its sender waits")
+    stopping = asyncio.create_task(hub_a.stop())
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    await hub_a.track(topic=TOPIC, client=Client(), user=user(1))
+    await stopping

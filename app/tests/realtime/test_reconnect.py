@@ -52,9 +52,13 @@ async def test_postgres_restart_resyncs_clients_and_later_events_arrive(make_hub
     assert [u["id"] for u in hub_b.presence(TOPIC)] == [1, 2]
 
 
-async def test_a_deaf_node_catches_up_on_presence_it_missed(make_hub, postgres_dsn):
+async def test_a_deaf_node_catches_up_on_presence_it_missed(make_hub, postgres_dsn, channel):
     hub_a = await make_hub("node-a")
-    hub_b = await make_hub("node-b")
+    # Named after this test's channel: the session's cluster is shared, and a listener of
+    # another test's "node-b" may still be listed there (a hub that was never stopped, or
+    # a backend still exiting after its client closed the socket).
+    deaf = f"node-b {channel}"
+    hub_b = await make_hub(deaf)
     inbox_a, inbox_b = Inbox(client_a := Client()), Inbox(client_b := Client())
     hub_a.attach(client_a, TOPIC)
     hub_b.attach(client_b, TOPIC)
@@ -62,7 +66,8 @@ async def test_a_deaf_node_catches_up_on_presence_it_missed(make_hub, postgres_d
     admin = await asyncpg.connect(postgres_dsn)
     try:
         killed = await admin.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'livebeats-listen node-b'"
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+            f"livebeats-listen {deaf}",
         )
     finally:
         await admin.close()
