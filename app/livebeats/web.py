@@ -44,12 +44,18 @@ def csrf_valid(request: Request, supplied: object) -> bool:
 
 
 async def current_user(connection: HTTPConnection) -> User | None:
-    """The signed-in user, loaded once per request; None if signed out (here or anywhere), expired or deleted."""
+    """The signed-in user, loaded once per request; None if signed out (here or anywhere), expired or deleted.
+
+    A cookie whose session has ended stops naming its user, so the browser is
+    a visitor from then on (its live socket, too) rather than a user to sign out again.
+    """
     if not hasattr(connection.state, "user"):
         user_id, session_id = connection.session.get("user_id"), connection.session.get("sid")
         user = None
         if isinstance(user_id, int) and isinstance(session_id, str):
             user = await services(connection).browser_sessions.user(user_id, session_id)
+        if user is None:
+            connection.session.pop("user_id", None)
         connection.state.user = user
     current: User | None = connection.state.user
     return current
@@ -65,7 +71,6 @@ def signed_in(handler: Handler) -> Handler:
     @wraps(handler)
     async def guarded(request: Request) -> Response:
         if await current_user(request) is None:
-            request.session.pop("user_id", None)
             if request.headers.get("accept", "").startswith("application/json"):
                 return JSONResponse({"error": "Please sign in."}, status_code=401)
             flash(request, "error", "Please sign in")

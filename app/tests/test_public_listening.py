@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
 import pytest
 from mp3gen import mp3_bytes
-from support import drain, receive
+from support import Browser, drain, receive
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from livebeats.live.limits import MAX_PUBLIC_SOCKETS_PER_ADDRESS
@@ -196,3 +197,20 @@ async def test_a_visitors_socket_is_still_origin_checked_and_must_name_a_profile
             async with socket:
                 pass
         assert refused.value.response.status_code == 403
+
+
+async def test_a_browser_whose_session_ended_can_listen_as_a_visitor_after_one_page(browsers, public_server):
+    """The page it loads drops the ended session's user from its cookie, so its socket is a visitor's, not sent to sign in."""
+    owner, songs = await owner_with_songs(browsers, public_server)
+    alice = await browsers("alice", target=public_server)
+    stale = Browser(public_server)
+    stale.http.cookies = httpx.Cookies(alice.http.cookies)
+    try:
+        assert (await alice.http.post("/signout", data={"csrf_token": alice.csrf})).status_code == 303
+        page = await stale.page("/owner")
+        assert page.status_code == 200 and 'data-public-listener="true"' in page.text
+        async with stale.live(owner.user_id) as socket:
+            state = await receive(socket, "state")
+            assert state["player"]["id"] == songs[0]
+    finally:
+        await stale.close()
