@@ -6,7 +6,9 @@ type what they use without importing `app.py` (which imports every route).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
@@ -43,4 +45,16 @@ class Services:
 def services(connection: HTTPConnection) -> Services:
     """The app's `Services`, set by its lifespan before the first request or socket."""
     found: Services = connection.app.state.services
+    return found
+
+
+T = TypeVar("T")
+
+
+def node_wide(connection: HTTPConnection, name: str, build: Callable[[], T]) -> T:
+    """The app's one `name` object, which every connection to this process shares; built by the first to ask."""
+    state = connection.app.state
+    if not hasattr(state, name):
+        setattr(state, name, build())
+    found: T = getattr(state, name)
     return found

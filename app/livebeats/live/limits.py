@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import collections
 import time
+from collections.abc import Hashable
+from typing import TypeVar
 
 from starlette.websockets import WebSocket
+
+from livebeats.services import node_wide
 
 MAX_SOCKETS_PER_SESSION = 10
 MAX_SOCKETS_PER_USER = 25
@@ -34,11 +38,7 @@ class OpenSockets:
 
     @staticmethod
     def of(websocket: WebSocket) -> OpenSockets:
-        state = websocket.app.state
-        if not hasattr(state, "live_open_sockets"):
-            state.live_open_sockets = OpenSockets()
-        open_sockets: OpenSockets = state.live_open_sockets
-        return open_sockets
+        return node_wide(websocket, "live_open_sockets", OpenSockets)
 
     def admit(self, user_id: int, session: str) -> str | None:
         """Count one more socket, or say (as a close reason, under 123 bytes) why not."""
@@ -51,12 +51,8 @@ class OpenSockets:
         return None
 
     def release(self, user_id: int, session: str) -> None:
-        self._per_session[session] -= 1
-        self._per_user[user_id] -= 1
-        if self._per_session[session] <= 0:
-            del self._per_session[session]
-        if self._per_user[user_id] <= 0:
-            del self._per_user[user_id]
+        _release(self._per_session, session)
+        _release(self._per_user, user_id)
 
 
 class PublicSockets:
@@ -72,11 +68,7 @@ class PublicSockets:
 
     @staticmethod
     def of(websocket: WebSocket) -> PublicSockets:
-        state = websocket.app.state
-        if not hasattr(state, "live_public_sockets"):
-            state.live_public_sockets = PublicSockets()
-        public_sockets: PublicSockets = state.live_public_sockets
-        return public_sockets
+        return node_wide(websocket, "live_public_sockets", PublicSockets)
 
     def admit(self, address: str) -> str | None:
         """Count one more socket, or say (as a close reason, under 123 bytes) why not."""
@@ -90,9 +82,17 @@ class PublicSockets:
 
     def release(self, address: str) -> None:
         self._total -= 1
-        self._per_address[address] -= 1
-        if self._per_address[address] <= 0:
-            del self._per_address[address]
+        _release(self._per_address, address)
+
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+def _release(counter: collections.Counter[Key], key: Key) -> None:
+    """Count one socket of `key` less, forgetting a key with none (a node sees many browsers come and go)."""
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
 
 
 class MessageRate:

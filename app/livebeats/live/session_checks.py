@@ -11,7 +11,7 @@ from starlette.websockets import WebSocket
 
 from livebeats.live.coalesced import BURST, CONNECT_READS_GATHER
 from livebeats.models import User
-from livebeats.services import services
+from livebeats.services import node_wide, services
 
 SESSION_CHECKS_PER_QUERY = 500
 """Most sessions one query checks; bounds the statement's size during a reconnect storm."""
@@ -35,11 +35,7 @@ class SessionChecks:
 
     @staticmethod
     def of(websocket: WebSocket) -> SessionChecks:
-        state = websocket.app.state
-        if not hasattr(state, "live_session_checks"):
-            state.live_session_checks = SessionChecks(services(websocket).browser_sessions.users)
-        checks: SessionChecks = state.live_session_checks
-        return checks
+        return node_wide(websocket, "live_session_checks", lambda: SessionChecks(services(websocket).browser_sessions.users))
 
     async def user(self, user_id: int, session_id: str) -> User | None:
         """The session's user if the session is live, else None."""

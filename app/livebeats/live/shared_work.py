@@ -20,7 +20,7 @@ from livebeats.live.transport import text_frame
 from livebeats.models import SongStatus
 from livebeats.playback.service import NowPlaying, active_users
 from livebeats.realtime.client import Outgoing
-from livebeats.services import Services, services
+from livebeats.services import Services, node_wide, services
 
 RENDERED_EVENTS_KEPT = 64
 """Events whose rendered text is kept for the connections still to send it; a few per busy moment."""
@@ -46,11 +46,7 @@ class SharedWork:
 
     @staticmethod
     def of(websocket: WebSocket) -> SharedWork:
-        state = websocket.app.state
-        if not hasattr(state, "live_shared_work"):
-            state.live_shared_work = SharedWork(services(websocket))
-        shared: SharedWork = state.live_shared_work
-        return shared
+        return node_wide(websocket, "live_shared_work", lambda: SharedWork(services(websocket)))
 
     async def _active_users(self, _key: None) -> list[dict[str, Any]]:
         async with self._sessions() as session:
