@@ -64,31 +64,25 @@ def app_env(database_url: str, github: FakeGitHub, storage_dir: Path) -> dict[st
 
 @pytest.fixture(scope="session")
 def server(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    app = AppServer(app_env, tmp_path_factory.mktemp("logs") / "server.log")
-    app.start()
-    yield app
-    app.stop()
+    with AppServer(app_env, tmp_path_factory.mktemp("logs") / "server.log") as app:
+        yield app
 
 
 @pytest.fixture(scope="session")
 def second_server(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """Another node on the same database, in another region, behind a public hostname."""
-    app = AppServer(
+    with AppServer(
         {**app_env, "AWS_REGION": "us-east-1", "APP_HOSTNAME": "LiveBeats.Example.TEST"},
         tmp_path_factory.mktemp("logs") / "second.log",
-    )
-    app.start()
-    yield app
-    app.stop()
+    ) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")
 def public_server(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """A node with PUBLIC_PROFILES on, on the same database: signed-out visitors may listen."""
-    app = AppServer({**app_env, "PUBLIC_PROFILES": "true"}, tmp_path_factory.mktemp("logs") / "public.log")
-    app.start()
-    yield app
-    app.stop()
+    with AppServer({**app_env, "PUBLIC_PROFILES": "true"}, tmp_path_factory.mktemp("logs") / "public.log") as app:
+        yield app
 
 
 @pytest.fixture(autouse=True)

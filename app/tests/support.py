@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from mp3gen import mp3_bytes
 from websockets.asyncio.client import ClientConnection, connect
 
 APP_DIR = Path(__file__).resolve().parents[1]
@@ -74,6 +75,13 @@ class AppServer:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"app did not start:\n{self.log_path.read_text()}")
+
+    def __enter__(self) -> AppServer:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -177,3 +185,10 @@ async def drain(socket: ClientConnection, seconds: float = 0.3) -> list[dict[str
             messages.append(json.loads(await asyncio.wait_for(socket.recv(), seconds)))
     except TimeoutError:
         return messages
+
+
+async def owner_with_songs(browsers, count: int = 2, seconds: int = 60, target: AppServer | None = None):
+    """The user "owner", signed in (on `target`, else the main server), with `count` songs "Song <n> - Band"."""
+    owner = await browsers("owner", target=target)
+    song_ids = await owner.add_songs([(f"Song {index} - Band.mp3", mp3_bytes(seconds)) for index in range(count)])
+    return owner, song_ids

@@ -26,10 +26,8 @@ def own_database(app_env: dict[str, str]) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def own_server(app_env: dict[str, str], own_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    app = AppServer({**app_env, "DATABASE_URL": own_database}, tmp_path_factory.mktemp("down") / "server.log")
-    app.start()
-    yield app
-    app.stop()
+    with AppServer({**app_env, "DATABASE_URL": own_database}, tmp_path_factory.mktemp("down") / "server.log") as app:
+        yield app
 
 
 @pytest.fixture

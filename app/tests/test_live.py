@@ -8,7 +8,7 @@ import json
 import asyncpg
 import pytest
 from mp3gen import mp3_bytes
-from support import drain, receive
+from support import drain, owner_with_songs, receive
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 
@@ -18,12 +18,6 @@ async def sql(database_url: str, query: str, *args):
         return await connection.fetch(query, *args)
     finally:
         await connection.close()
-
-
-async def owner_with_songs(browsers, count: int = 2, seconds: int = 60):
-    owner = await browsers("owner")
-    song_ids = await owner.add_songs([(f"Song {index} - Band.mp3", mp3_bytes(seconds)) for index in range(count)])
-    return owner, song_ids
 
 
 async def test_origin_must_match_host_ignoring_case(browsers, server):

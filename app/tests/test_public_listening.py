@@ -11,7 +11,7 @@ import json
 import httpx
 import pytest
 from mp3gen import mp3_bytes
-from support import Browser, drain, receive
+from support import Browser, drain, owner_with_songs, receive
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from livebeats.live.limits import MAX_PUBLIC_SOCKETS_PER_ADDRESS
@@ -30,14 +30,8 @@ CONTROLS = (
 """Markup of a control that needs an account: none of it is on a public listener's page."""
 
 
-async def owner_with_songs(browsers, target, count: int = 2):
-    owner = await browsers("owner", target=target)
-    song_ids = await owner.add_songs([(f"Song {index} - Band.mp3", mp3_bytes(60)) for index in range(count)])
-    return owner, song_ids
-
-
 async def test_off_by_default_a_visitor_is_sent_to_sign_in_and_their_socket_refused(browsers, server):
-    owner, _ = await owner_with_songs(browsers, server)
+    owner, _ = await owner_with_songs(browsers, target=server)
     visitor = await browsers()
     for path in ("/owner", "/owner/songs/table"):
         response = await visitor.page(path)
@@ -49,7 +43,7 @@ async def test_off_by_default_a_visitor_is_sent_to_sign_in_and_their_socket_refu
 
 
 async def test_a_visitor_gets_the_profile_without_controls(browsers, public_server):
-    await owner_with_songs(browsers, public_server)
+    await owner_with_songs(browsers, target=public_server)
     visitor = await browsers(target=public_server)
     page = await visitor.page("/owner")
     assert page.status_code == 200
@@ -68,13 +62,13 @@ async def test_a_visitor_gets_the_profile_without_controls(browsers, public_serv
 
 
 async def test_the_owner_sees_their_controls_on_the_public_node(browsers, public_server):
-    owner, _ = await owner_with_songs(browsers, public_server)
+    owner, _ = await owner_with_songs(browsers, target=public_server)
     page = await owner.page("/owner")
     assert "song-toggle" in page.text and "player-controls" in page.text and "data-public-listener" not in page.text
 
 
 async def test_a_visitors_socket_follows_the_owners_playback(browsers, public_server):
-    owner, songs = await owner_with_songs(browsers, public_server)
+    owner, songs = await owner_with_songs(browsers, target=public_server)
     visitor = await browsers(target=public_server)
     async with visitor.live(owner.user_id) as public, owner.live(owner.user_id) as owner_socket:
         state = await receive(public, "state")
@@ -95,7 +89,7 @@ async def test_a_visitors_socket_follows_the_owners_playback(browsers, public_se
 
 
 async def test_a_visitors_commands_are_refused_and_change_nothing(browsers, public_server, database_url):
-    owner, songs = await owner_with_songs(browsers, public_server)
+    owner, songs = await owner_with_songs(browsers, target=public_server)
     visitor = await browsers(target=public_server)
     async with visitor.live(owner.user_id) as public:
         await receive(public, "state")
@@ -126,7 +120,7 @@ async def test_a_visitors_commands_are_refused_and_change_nothing(browsers, publ
 
 
 async def test_a_visitor_who_views_another_profile_follows_it_instead(browsers, public_server):
-    owner, songs = await owner_with_songs(browsers, public_server)
+    owner, songs = await owner_with_songs(browsers, target=public_server)
     other = await browsers("other", target=public_server)
     other_songs = await other.add_songs([("Elsewhere - Band.mp3", mp3_bytes(60))])
     visitor = await browsers(target=public_server)
@@ -145,7 +139,7 @@ async def test_a_visitor_who_views_another_profile_follows_it_instead(browsers, 
 
 
 async def test_a_visitor_is_not_a_named_listener(browsers, public_server):
-    owner, _ = await owner_with_songs(browsers, public_server, count=1)
+    owner, _ = await owner_with_songs(browsers, count=1, target=public_server)
     fan = await browsers("fan", target=public_server)
     visitor = await browsers(target=public_server)
     async with owner.live(owner.user_id) as watcher, fan.live(owner.user_id) as fan_socket:
@@ -168,7 +162,7 @@ async def test_a_visitor_is_not_a_named_listener(browsers, public_server):
 
 
 async def test_public_sockets_are_capped_per_address(browsers, public_server):
-    owner, _ = await owner_with_songs(browsers, public_server, count=1)
+    owner, _ = await owner_with_songs(browsers, count=1, target=public_server)
     visitor = await browsers(target=public_server)
     opened = []
     try:
@@ -190,7 +184,7 @@ async def test_public_sockets_are_capped_per_address(browsers, public_server):
 
 
 async def test_a_visitors_socket_is_still_origin_checked_and_must_name_a_profile(browsers, public_server):
-    owner, _ = await owner_with_songs(browsers, public_server, count=1)
+    owner, _ = await owner_with_songs(browsers, count=1, target=public_server)
     visitor = await browsers(target=public_server)
     for socket in (visitor.live(owner.user_id, origin="http://evil.example"), visitor.live()):
         with pytest.raises(InvalidStatus) as refused:
@@ -201,7 +195,7 @@ async def test_a_visitors_socket_is_still_origin_checked_and_must_name_a_profile
 
 async def test_a_browser_whose_session_ended_can_listen_as_a_visitor_after_one_page(browsers, public_server):
     """The page it loads drops the ended session's user from its cookie, so its socket is a visitor's, not sent to sign in."""
-    owner, songs = await owner_with_songs(browsers, public_server)
+    owner, songs = await owner_with_songs(browsers, target=public_server)
     alice = await browsers("alice", target=public_server)
     stale = Browser(public_server)
     stale.http.cookies = httpx.Cookies(alice.http.cookies)

@@ -43,13 +43,11 @@ def s3_server(app_env, s3_endpoint, tmp_path_factory) -> Iterator[AppServer]:
     boto3.client("s3", endpoint_url=s3_endpoint, **S3_CLIENT_CREDENTIALS).create_bucket(
         Bucket="app-songs", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
     )
-    app = AppServer(
+    with AppServer(
         {**app_env, **S3_CREDENTIALS, "SONGS_BUCKET": "app-songs", "SONGS_PREFIX": "beats/", "S3_ENDPOINT_URL": s3_endpoint},
         tmp_path_factory.mktemp("logs") / "s3.log",
-    )
-    app.start()
-    yield app
-    app.stop()
+    ) as app:
+        yield app
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -79,19 +79,15 @@ async def autoplay_blocking_chromium() -> AsyncIterator[Browser]:
 @pytest.fixture(scope="session")
 def second_region_server(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """Node B: same database, another region, no public hostname (browsers reach it directly)."""
-    node = AppServer({**app_env, "AWS_REGION": "us-west-2"}, tmp_path_factory.mktemp("logs") / "us-west-2.log")
-    node.start()
-    yield node
-    node.stop()
+    with AppServer({**app_env, "AWS_REGION": "us-west-2"}, tmp_path_factory.mktemp("logs") / "us-west-2.log") as node:
+        yield node
 
 
 @pytest.fixture
 def restartable_server(app_env: dict[str, str], tmp_path: Path) -> Iterator[AppServer]:
     """A node of its own, so stopping it cannot disturb the other tests' server."""
-    node = AppServer(app_env, tmp_path / "restartable.log")
-    node.start()
-    yield node
-    node.stop()
+    with AppServer(app_env, tmp_path / "restartable.log") as node:
+        yield node
 
 
 @pytest.fixture(scope="session")
