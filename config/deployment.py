@@ -56,6 +56,9 @@ _FALSE = ("0", "false", "no", "off", "")
 
 RDS_MAX_STORAGE_GIB = 65536
 """The most storage an RDS for PostgreSQL instance can have (gp2/gp3)."""
+STORAGE_CEILING_HEADROOM_PERCENT = 10
+"""RDS refuses a storage autoscaling ceiling less than 10% above the allocated storage ("Invalid max storage
+size"; RDS User Guide, storage autoscaling); the emulator accepts any."""
 MAX_TASKS = 100
 """Most app tasks per region, running or scaled out to: a bound on runaway settings, not an AWS quota."""
 
@@ -159,12 +162,16 @@ class DeploymentConfig:
     )
     db_engine_version: str = _setting("DB_ENGINE_VERSION", "16", "PostgreSQL major version (minor upgrades are automatic).")
     db_allocated_storage: int = _setting(
-        "DB_ALLOCATED_STORAGE", 20, "Initial storage in GiB, {low} to {high}.", between=(20, RDS_MAX_STORAGE_GIB - 1)
+        "DB_ALLOCATED_STORAGE",
+        20,
+        "Initial storage in GiB, {low} to {high}.",
+        between=(20, RDS_MAX_STORAGE_GIB * 100 // (100 + STORAGE_CEILING_HEADROOM_PERCENT)),
     )
     db_max_allocated_storage: int = _setting(
         "DB_MAX_ALLOCATED_STORAGE",
         100,
-        f"Storage autoscaling ceiling in GiB, above DB_ALLOCATED_STORAGE, at most {RDS_MAX_STORAGE_GIB}.",
+        f"Storage autoscaling ceiling in GiB, at least {STORAGE_CEILING_HEADROOM_PERCENT}% above DB_ALLOCATED_STORAGE, "
+        f"at most {RDS_MAX_STORAGE_GIB}.",
     )
     db_backup_retention_days: int = _setting(
         "DB_BACKUP_RETENTION_DAYS", 7, "Automated backup retention, {low} to {high} days.", between=(1, 35)
@@ -358,7 +365,7 @@ def _validate(config: DeploymentConfig) -> None:
     _in_range(
         "DB_MAX_ALLOCATED_STORAGE",
         config.db_max_allocated_storage,
-        config.db_allocated_storage + 1,
+        _storage_ceiling_floor(config.db_allocated_storage),
         RDS_MAX_STORAGE_GIB,
     )
     _in_own_range(config, "db_backup_retention_days")
@@ -379,6 +386,11 @@ def _validate(config: DeploymentConfig) -> None:
 
 # CloudWatch Logs accepts only these retention periods.
 _LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
+def _storage_ceiling_floor(allocated_gib: int) -> int:
+    """The lowest storage autoscaling ceiling RDS accepts above `allocated_gib` (rounded up to a whole GiB)."""
+    return -(-allocated_gib * (100 + STORAGE_CEILING_HEADROOM_PERCENT) // 100)
 
 
 def _in_own_range(config: DeploymentConfig, field_name: str) -> None:

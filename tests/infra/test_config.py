@@ -153,11 +153,19 @@ def _field_of(setting: str) -> str:
 
 
 def test_the_largest_storage_leaves_room_for_autoscaling() -> None:
-    """RDS allows 65,536 GiB; storage autoscaling needs a ceiling above the initial size."""
+    """RDS allows 65,536 GiB; its storage autoscaling ceiling must be at least 10% above the initial size."""
     config = load_config(
-        {"AWS_CONFIG_FILE": os.devnull, "DB_ALLOCATED_STORAGE": "65535", "DB_MAX_ALLOCATED_STORAGE": "65536"}, {}
+        {"AWS_CONFIG_FILE": os.devnull, "DB_ALLOCATED_STORAGE": "59578", "DB_MAX_ALLOCATED_STORAGE": "65536"}, {}
     )
-    assert (config.db_allocated_storage, config.db_max_allocated_storage) == (65535, 65536)
+    assert (config.db_allocated_storage, config.db_max_allocated_storage) == (59578, 65536)
+
+
+def test_a_storage_ceiling_less_than_ten_percent_above_the_storage_is_refused() -> None:
+    """RDS answers "Invalid max storage size" below 110% (RDS User Guide, storage autoscaling); moto accepts it."""
+    environ = {"AWS_CONFIG_FILE": os.devnull, "DB_ALLOCATED_STORAGE": "105"}
+    with pytest.raises(ConfigError, match=r"^DB_MAX_ALLOCATED_STORAGE: must be between 116 and 65536, got 115$"):
+        load_config({**environ, "DB_MAX_ALLOCATED_STORAGE": "115"}, {})
+    assert load_config({**environ, "DB_MAX_ALLOCATED_STORAGE": "116"}, {}).db_max_allocated_storage == 116
 
 
 def test_the_default_configuration_fits_a_db_t4g_micro() -> None:
